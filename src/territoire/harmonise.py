@@ -1,0 +1,195 @@
+"""Harmonise what users write to the current COG: codes, names, statuses.
+
+Pure functions over pandas objects; the readers in :mod:`territoire.io` call
+them and turn their findings into messages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from . import reference, settings
+
+_NUMERIC = re.compile(r"^\d{1,5}(?:[.,]0+)?$")
+_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+
+
+def normalise_code(values: pd.Series) -> pd.DataFrame:
+    """Clean raw INSEE codes and repair the ones a spreadsheet turned into numbers.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw cell values (any dtype).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``brut`` (the text as read), ``code`` (five characters or
+        ``None`` when empty) and ``repare`` (True where leading zeros were
+        restored, e.g. ``1001`` -> ``01001``).
+    """
+    raw = values.astype("string").fillna("").str.strip().str.replace(r"\s+", "", regex=True).str.upper()
+    numeric = raw.str.match(_NUMERIC.pattern).fillna(False)
+    digits = raw.where(~numeric, raw.str.replace(r"[.,]0+$", "", regex=True))
+    repaired = numeric & (digits.str.len() < 5)
+    code = digits.where(~repaired, digits.str.zfill(5))
+    return pd.DataFrame({
+        "brut": raw.astype(object),
+        "code": code.where(code != "", None).astype(object),
+        "repare": repaired.to_numpy(bool),
+    }, index=values.index)
+
+
+def is_code_like(values: pd.Series) -> pd.Series:
+    """True where a value looks like an INSEE code (after repair)."""
+    return normalise_code(values)["code"].fillna("").str.match(_CODE.pattern)
+
+
+def harmonise_codes(codes: pd.Series) -> pd.DataFrame:
+    """Map codes of any COG vintage to current territorial units.
+
+    A current code stands for itself; a former code (merged, delegated or
+    associated commune) for the commune that absorbed it; a whole-city code
+    of Paris, Lyon or Marseille for all its arrondissements (so that row is
+    repeated once per arrondissement).
+
+    Parameters
+    ----------
+    codes : pandas.Series
+        Clean five-character codes (see :func:`normalise_code`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``codes`` (repeated for whole cities), columns
+        ``code_source``, ``code_commune`` (``None`` when unknown) and
+        ``nature``: ``actuel``, ``ancien``, ``ville`` or ``inconnu``.
+    """
+    units = reference.units()
+    former = reference.former_codes()
+    src = codes.astype(object)
+    current = src.isin(units.index)
+    old = ~current & src.isin(former.index)
+    target = src.where(current, None)
+    target = target.where(~old, src.map(former))
+    # A former code may point to a PLM city (e.g. an absorbed commune of
+    # Marseille's past): treat it as the city.
+    city = src.isin(settings.PLM_CITIES) | target.isin(settings.PLM_CITIES)
+    nature = np.select([current, city, old], ["actuel", "ville", "ancien"], "inconnu")
+    out = pd.DataFrame({"code_source": src, "code_commune": target, "nature": nature}, index=codes.index)
+    if city.any():
+        arrs = units.loc[units["type"] == "ARM", ["commune_parent"]]
+        by_city = arrs.groupby("commune_parent").groups
+        city_code = src.where(src.isin(settings.PLM_CITIES), target)
+        out.loc[city, "code_commune"] = city_code[city].map(lambda c: sorted(by_city[c]))
+        out = out.explode("code_commune")
+    return out
+
+
+# --- Names -------------------------------------------------------------------
+
+_ARTICLES = {"le", "la", "les", "l"}
+_ABBREV = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
+def name_key(name: str) -> str:
+    """Comparison key of a commune name: no accents, case, hyphens or
+    apostrophes; ``St``/``Ste`` spelt out; a trailing article in brackets,
+    as in ``Ville-du-Bois (La)``, moved to the front."""
+    text = str(name).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    tokens = re.sub(r"[^a-z0-9]+", " ", text).split()
+    tokens = [_ABBREV.get(t, t) for t in tokens]
+    if len(tokens) > 1 and tokens[-1] in _ARTICLES and "(" in str(name):
+        tokens = [tokens[-1], *tokens[:-1]]
+    return " ".join(tokens)
+
+
+def _name_index() -> pd.DataFrame:
+    units = reference.units()
+    current = pd.DataFrame({"cle": units["nom"].map(name_key), "code_commune": units.index,
+                            "departement": units["departement"], "nature": "actuel"})
+    names = pd.read_csv(settings.data_dir() / "anciens_codes.csv", dtype=str).dropna(subset=["nom"])
+    old = pd.DataFrame({"cle": names["nom"].map(name_key), "code_commune": names["code_actuel"],
+                        "departement": names["code_actuel"].map(units["departement"]),
+                        "nature": "ancien"})
+    old = old[old["code_commune"].isin(units.index)]
+    return pd.concat([current, old], ignore_index=True)
+
+
+def match_names(names: pd.Series, departements: pd.Series) -> pd.DataFrame:
+    """Find the current unit of each commune name, within its département.
+
+    Parameters
+    ----------
+    names : pandas.Series
+        Commune names as written.
+    departements : pandas.Series
+        Département code for each name (``None`` to search all of France).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; ``code_commune`` (``None`` unless exactly one commune
+        matches), ``nb_candidats`` and ``candidats`` (codes, for messages).
+        A name matching several communes is never guessed.
+    """
+    idx = _name_index()
+    keys = names.map(name_key)
+    query = pd.DataFrame({"cle": keys, "dep": departements.astype(object)}, index=names.index)
+    query["_row"] = np.arange(len(query))
+    m = query.merge(idx, on="cle", how="left")
+    m = m[m["dep"].isna() | (m["departement"] == m["dep"])]
+    # Prefer current names: drop delegated-name candidates when a current one exists.
+    has_current = m.groupby("_row")["nature"].transform(lambda s: (s == "actuel").any())
+    m = m[(m["nature"] == "actuel") | ~has_current]
+    cands = m.dropna(subset=["code_commune"]).groupby("_row")["code_commune"].agg(lambda s: sorted(set(s)))
+    out = pd.DataFrame(index=names.index)
+    listed = pd.Series([cands.get(i, []) for i in range(len(query))], index=names.index)
+    out["nb_candidats"] = listed.map(len)
+    out["candidats"] = listed
+    out["code_commune"] = listed.map(lambda c: c[0] if len(c) == 1 else None)
+    return out
+
+
+# --- Statuses ------------------------------------------------------------------
+
+_STATUS_RULES: list[tuple[str, str]] = [
+    # Negations and pending signatures first: "ACI non signé" is not signed.
+    (r"\b(non|pas encore|en attente de|en cours de) sign", "projet_sante"),
+    (r"\b(aci|contrat)\b.*\b(a signer|en negociation|en preparation)", "projet_sante"),
+    (r"signataire|\bsigne|contrat aci|\baci\b|contractualis|en fonctionnement|financee? par l aci", "signataire_aci"),
+    (r"\bamont\b|emergence|emergente|reflexion|pre ?projet|initiative", "en_projet"),
+    (r"(construction|redaction|elaboration|ecriture|preparation)\b.*projet de sante", "lettre_intention"),
+    (r"projet de sante|\bps\b", "projet_sante"),
+    (r"lettre d intention|\bli\b|\blettre\b|ingenierie|\bfir\b", "lettre_intention"),
+    (r"projet|initiative|emergence|emergente|reflexion|amont|debut|constitution|pre ?projet|"
+     r"construction|creation|en cours", "en_projet"),
+]
+
+
+def map_status(texts: pd.Series) -> pd.Series:
+    """Map free French status text to the four maturity steps.
+
+    Returns the step (``en_projet``, ``lettre_intention``, ``projet_sante``,
+    ``signataire_aci``), ``None`` for an empty cell and ``pd.NA`` for text
+    that could not be mapped (to be reported).
+    """
+    def one(value: object) -> object:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+            return None
+        key = name_key(str(value))
+        compact = key.replace(" ", "_")
+        if compact in settings.STATUS_RANK:
+            return compact
+        for pattern, status in _STATUS_RULES:
+            if re.search(pattern, key):
+                return status
+        return pd.NA
+
+    return texts.map(one).astype(object)

@@ -1,0 +1,98 @@
+"""Rules of the field and tunable defaults, in one place.
+
+Size classes and ACI amounts follow the accord conventionnel interprofessionnel
+as summarised in ``shared/DOMAIN.md`` (sources: ARS Île-de-France slides 2019,
+CMG 2024 congress, Guichet CPTS Occitanie guide).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# --- Data -----------------------------------------------------------------
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def data_dir() -> Path:
+    """Folder of the embedded reference.
+
+    ``TERRITOIRE_DATA`` wins; then ``data/`` of a source checkout (editable
+    install); then the copy shipped inside a wheel.
+    """
+    env = os.environ.get("TERRITOIRE_DATA")
+    if env:
+        return Path(env)
+    checkout = PACKAGE_DIR.parents[1] / "data"
+    if (checkout / "communes.parquet").exists():
+        return checkout
+    return PACKAGE_DIR / "data"
+
+
+def cache_dir() -> Path:
+    """User cache folder (never inside the installed package)."""
+    env = os.environ.get("TERRITOIRE_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "territoire"
+
+
+# Whole-city codes of Paris, Lyon and Marseille: a perimeter citing one of
+# them means all of its arrondissements municipaux.
+PLM_CITIES: tuple[str, ...] = ("13055", "69123", "75056")
+
+# --- Statuses -------------------------------------------------------------
+
+#: Maturity steps, least to most formal.
+STATUSES: tuple[str, ...] = ("en_projet", "lettre_intention", "projet_sante", "signataire_aci")
+STATUS_RANK: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
+STATUS_UNKNOWN = "inconnu"
+STATUS_LABELS: dict[str, str] = {
+    "en_projet": "En projet",
+    "lettre_intention": "Lettre d'intention validée",
+    "projet_sante": "Projet de santé validé",
+    "signataire_aci": "Signataire ACI",
+    STATUS_UNKNOWN: "Statut inconnu",
+}
+
+# --- Size classes and funding ---------------------------------------------
+
+#: Lower bounds of tailles 2, 3 and 4. 40 000 and 80 000 open the higher
+#: class; 175 000 stays in class 3 (convention of DOMAIN.md).
+SIZE_THRESHOLDS: tuple[int, int, int] = (40_000, 80_000, 175_000)
+
+#: Annual operating grant (fonctionnement) by taille 1-4, euros.
+FUNDING_OPERATING: dict[int, int] = {1: 50_000, 2: 60_000, 3: 75_000, 4: 90_000}
+#: Maximum possible ACI amount per year by taille 1-4, euros.
+FUNDING_MAX: dict[int, int] = {1: 287_500, 2: 382_500, 3: 487_500, 4: 580_000}
+
+# --- Geometry ---------------------------------------------------------------
+
+#: Metric projection by département prefix (overseas) and for métropole.
+METRIC_CRS_OVERSEAS: dict[str, int] = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
+METRIC_CRS_METRO = 2154
+
+#: Two communes are neighbours when their outlines come closer than this
+#: (metres): generalised outlines leave gaps and slivers of a few metres.
+ADJACENCY_TOLERANCE_M = 20.0
+
+#: A polygon perimeter takes a commune when it covers at least this share of
+#: the commune's area.
+POLYGON_MAJORITY = 0.5
+#: Shares below this are slivers of generalisation, not a border crossing.
+POLYGON_SLIVER = 0.02
+
+# --- White zones -------------------------------------------------------------
+
+#: Density thresholds (inhabitants per km²) of the white-zone typology:
+#: below RURAL is ``rural``, from URBAN up is ``urbain``, between is
+#: ``intermédiaire``. An approximation of INSEE's density grid at zone scale.
+DENSITY_RURAL = 150.0
+DENSITY_URBAN = 1_500.0
+
+
+def metric_crs(departement: str) -> int:
+    """EPSG code of the metric projection used for a département."""
+    return METRIC_CRS_OVERSEAS.get(departement[:3], METRIC_CRS_METRO)
