@@ -33,7 +33,7 @@ ALIASES: dict[str, list[str]] = {
     "code": ["code insee", "insee", "code commune", "codgeo", "code geo", "depcom", "com", "code",
              "cog", "code insee commune", "n insee", "numero insee", "code com", "insee com"],
     "commune": ["commune", "nom commune", "nom de la commune", "libelle commune", "libgeo",
-                "libelle", "ville", "communes", "nom"],
+                "libelle", "ville", "communes"],
     "statut": ["statut", "etat d avancement", "avancement", "stade", "maturite", "etat",
                "niveau d avancement", "statut cpts", "etape"],
     "departement": ["departement", "dep", "code departement", "dept", "num departement"],
@@ -451,6 +451,7 @@ def _finish(table: pd.DataFrame, rows: pd.DataFrame, journal: Journal, path: Pat
                      f"({units.at[table.at[i, 'code_commune'], 'nom']}) est dans le département "
                      f"{deps[i]}, les autres surtout dans le {main[table.at[i, 'cpts']]}.")
     table = (table[["cpts", "statut", "code_commune", "part"]]
+             .astype({"cpts": object, "statut": object, "code_commune": object, "part": "float64"})
              .sort_values(["cpts", "code_commune"], kind="stable").reset_index(drop=True))
     return Perimetres(table=table, journal=journal, source=path.name, colonnes=colonnes,
                       communes_coupees=coupees if coupees is not None else pd.DataFrame())

@@ -1,0 +1,201 @@
+"""The ``territoire`` command line (messages in French)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, analyse, export, read, reference, settings
+from .errors import Journal, TerritoireError
+
+# argparse's own words, in French.
+_FR = {
+    "usage: ": "usage : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (possibles : %(choices)s)",
+    "expected one argument": "une valeur attendue",
+    "expected at least one argument": "au moins une valeur attendue",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
+    "show program's version number and exit": "affiche la version et quitte",
+}
+argparse._ = lambda s: _FR.get(s, s)  # type: ignore[attr-defined]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Erreur : {message}\n")
+
+
+def fmt(n: float | int) -> str:
+    """Integer with French thousands separators (138 231)."""
+    return f"{int(round(n)):,}".replace(",", " ")
+
+
+def pct(x: float) -> str:
+    return f"{x * 100:.1f} %".replace(".", ",")
+
+
+def _print_journal(journal: Journal) -> None:
+    if journal.infos:
+        print("\nHarmonisations, réparations et choix :")
+        for line in journal.infos:
+            print(f"  - {line}")
+    if journal.avertissements:
+        print("\nAvertissements :")
+        for line in journal.avertissements:
+            print(f"  ! {line}")
+
+
+def _population(path: str | None) -> read.Population | None:
+    return read.read_population(path) if path else None
+
+
+# --- perimetres ---------------------------------------------------------------------
+
+def cmd_perimetres(args: argparse.Namespace) -> int:
+    per = read.read_perimeters(args.fichier, majority=args.majorite)
+    pop = _population(args.population)
+    journal = Journal()
+    journal.extend(per.journal)
+    units = analyse.units_with_population(pop, journal)
+    table = per.table.assign(population=per.table["code_commune"].map(units["population"]))
+    g = table.groupby("cpts", sort=True)
+    summary = pd.DataFrame({"statut": g["statut"].first().fillna(settings.STATUS_UNKNOWN),
+                            "communes": g.size(), "population": g["population"].sum()})
+    summary["taille"] = analyse.size_class(summary["population"])
+    vintage = (f"fichier {pop.source}" + (f", millésime {pop.millesime}" if pop.millesime else "")
+               if pop else reference.population_vintage_label())
+    print(f"Périmètres lus dans {per.source} : {len(summary)} CPTS, {len(table)} communes "
+          f"(COG {reference.metadata()['cog']}).")
+    print(f"Population : {vintage}.\n")
+    width = max(len(n) for n in summary.index)
+    print(f"{'CPTS':<{width}}  {'statut':<17} {'communes':>8} {'population':>11}  taille")
+    for name, r in summary.iterrows():
+        print(f"{name:<{width}}  {r['statut']:<17} {r['communes']:>8} {fmt(r['population']):>11}  {r['taille']}")
+    if pop is not None:
+        missing = table.loc[~table["code_commune"].isin(pop.valeurs.index), "code_commune"].unique()
+        if len(missing):
+            journal.warn(f"{len(missing)} commune(s) des périmètres absentes du fichier de population : "
+                         f"population de référence ({reference.population_vintage_label()}) utilisée.")
+    _print_journal(journal)
+    if args.sortie:
+        export.write_csv(export.normalised(per.table), args.sortie)
+        print(f"\nPérimètres normalisés écrits dans {args.sortie}.")
+    return 0
+
+
+# --- analyse -------------------------------------------------------------------------
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    per = read.read_perimeters(args.perimetres, majority=args.majorite)
+    audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
+    s = audit.synthese
+    out = export.write_audit(audit, args.sortie)
+    print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
+          f"(population : {s['millesime_population']}).")
+    print(f"  Population totale        : {fmt(s['population_totale'])}")
+    print(f"  Couverte par une CPTS    : {fmt(s['population_couverte'])} ({pct(s['taux_couverture'])})")
+    print(f"  Couverte par une CPTS signataire ACI : {pct(s['taux_couverture_aci'])}")
+    print(f"  CPTS                     : {s['nb_cpts']} (tailles 1/2/3/4 : "
+          f"{'/'.join(str(s['nb_cpts_par_taille'][t]) for t in '1234')})")
+    print(f"  Communes en chevauchement: {s['nb_communes_en_chevauchement']} "
+          f"({fmt(s['population_en_chevauchement'])} hab.)")
+    print(f"  Zones blanches           : {s['nb_zones_blanches']} ({s['nb_communes_zones_blanches']} communes, "
+          f"{fmt(s['population_zones_blanches'])} hab.)")
+    if s["avertissements"]:
+        print("\nAvertissements :")
+        for line in s["avertissements"]:
+            print(f"  ! {line}")
+    print(f"\nRésultats écrits dans {out}/")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------
+
+EPILOG_PERIMETRES = """exemple :
+  territoire perimetres data/exemples/essonne_2019_perimetres.csv \\
+      --population data/exemples/essonne_2017_population_totale.csv --sortie perimetres.csv
+"""
+EPILOG_ANALYSE = """exemple :
+  territoire analyse data/exemples/essonne_2019_perimetres.csv \\
+      --population data/exemples/essonne_2017_population_totale.csv --sortie resultats/
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description="Vérifier et planifier les territoires des CPTS : chevauchements, "
+                                 "tailles, financement ACI, couverture et zones blanches.",
+                     epilog="exemple :\n  territoire analyse data/exemples/essonne_2019_perimetres.csv\n\n"
+                            "Aide d'une commande : territoire COMMANDE --help")
+    parser.add_argument("--version", action="version", version=f"territoire {__version__}")
+    sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE",
+                                parser_class=_Parser)
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--population", metavar="FICHIER",
+                       help="populations à utiliser (colonnes code et population, tout millésime) ; "
+                            "remplacent la référence pour les communes listées")
+        p.add_argument("--majorite", type=float, default=settings.POLYGON_MAJORITY, metavar="PART",
+                       help="pour les polygones : part de la surface d'une commune qu'une CPTS doit "
+                            "couvrir pour la prendre (défaut : %(default)s)")
+
+    p = sub.add_parser("perimetres", help="vérifier un fichier de périmètres",
+                       description="Lit un fichier de périmètres (CSV, XLSX, GeoJSON, GeoPackage, "
+                                   "Shapefile), harmonise les codes au COG courant et affiche, par "
+                                   "CPTS, statut, communes, population et taille.",
+                       epilog=EPILOG_PERIMETRES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fichier", metavar="FICHIER", help="fichier de périmètres")
+    common(p)
+    p.add_argument("--sortie", metavar="FICHIER.csv",
+                   help="écrit les périmètres normalisés (cpts, statut, code_commune, part)")
+    p.set_defaults(func=cmd_perimetres)
+
+    p = sub.add_parser("analyse", help="chevauchements, tailles, financement, couverture, zones blanches",
+                       description="Audit territorial : communes en chevauchement, taille et "
+                                   "financement ACI de chaque CPTS, taux de couverture par statut, "
+                                   "zones blanches et CPTS voisines.",
+                       epilog=EPILOG_ANALYSE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
+    common(p)
+    p.add_argument("--departement", nargs="+", metavar="CODE",
+                   help="départements analysés (défaut : ceux que touchent les périmètres)")
+    p.add_argument("--region", metavar="CODE", help="région analysée (code INSEE, ex. 11)")
+    p.add_argument("--sortie", default="resultats", metavar="DOSSIER",
+                   help="dossier des résultats (défaut : %(default)s)")
+    p.set_defaults(func=cmd_analyse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TerritoireError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: short message, detail on demand
+        if os.environ.get("TERRITOIRE_DEBUG"):
+            raise
+        print(f"Erreur inattendue ({type(exc).__name__} : {exc}). Relancez avec TERRITOIRE_DEBUG=1 "
+              "pour le détail et signalez-la.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
