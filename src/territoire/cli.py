@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, analyse, export, read, reference, settings
+from . import __version__, analyse, export, plan, read, reference, settings
 from .errors import Journal, TerritoireError
 
 # argparse's own words, in French.
@@ -120,6 +120,44 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- planifier --------------------------------------------------------------------------
+
+def cmd_planifier(args: argparse.Namespace) -> int:
+    params = plan.Parametres(
+        population_max_zone_extension=args.zone_max_extension,
+        population_min_nouvelle_cpts=args.min_nouvelle,
+        population_max_cpts=args.max_cpts,
+        franchir_seuil_taille=args.franchir_seuil,
+        franchir_departement=args.franchir_departement,
+        preferer_aci=not args.sans_priorite_aci,
+    )
+    per = read.read_perimeters(args.perimetres, majority=args.majorite)
+    result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
+    out = export.write_plan(result, args.sortie)
+    s = result.scenario
+    av, ap = s["avant"], s["apres"]
+    print(f"Plan 100 % CPTS pour le(s) département(s) {', '.join(s['perimetre'])} "
+          f"(population : {s['millesime_population']}).")
+    print(f"  Couverture        : {pct(av['taux_couverture'])} → {pct(ap['taux_couverture'])}")
+    print(f"  Zones blanches    : {av['nb_zones_blanches']} ({fmt(av['population_zones_blanches'])} hab.) → "
+          f"{ap['nb_zones_blanches']}")
+    print(f"  Chevauchements    : {av['nb_communes_en_chevauchement']} commune(s) → "
+          f"{ap['nb_communes_en_chevauchement']} ({s['nb_arbitrages_chevauchement']} arbitrage(s) à valider)")
+    print(f"  Extensions        : {s['nb_communes_extension']} commune(s) rattachée(s) à "
+          f"{s['nb_cpts_etendues']} CPTS voisine(s)")
+    print(f"  Nouvelles CPTS    : {s['nb_nouvelles_cpts']}")
+    print(f"  Changements de taille : {s['nb_changements_taille']} ; financement maximal annuel "
+          f"{fmt(s['financement_max_total_avant'])} € → {fmt(s['financement_max_total_apres'])} €")
+    for r in s["cpts"]:
+        if not r["nouvelle"] and r["taille_avant"] != r["taille_apres"]:
+            print(f"    - {r['cpts']} : {fmt(r['population_avant'])} → {fmt(r['population_apres'])} hab., "
+                  f"taille {r['taille_avant']} → {r['taille_apres']}")
+    _print_journal(Journal(avertissements=result.apres.synthese["avertissements"]
+                           + result.journal.avertissements))
+    print(f"\nPropositions écrites dans {out}/")
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------
 
 EPILOG_PERIMETRES = """exemple :
@@ -129,6 +167,10 @@ EPILOG_PERIMETRES = """exemple :
 EPILOG_ANALYSE = """exemple :
   territoire analyse data/exemples/essonne_2019_perimetres.csv \\
       --population data/exemples/essonne_2017_population_totale.csv --sortie resultats/
+"""
+EPILOG_PLANIFIER = """exemple :
+  territoire planifier data/exemples/essonne_2019_perimetres.csv --sortie plan/
+  territoire analyse plan/perimetres_proposes.csv --sortie apres/
 """
 
 
@@ -175,6 +217,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sortie", default="resultats", metavar="DOSSIER",
                    help="dossier des résultats (défaut : %(default)s)")
     p.set_defaults(func=cmd_analyse)
+
+    p = sub.add_parser("planifier", help="propositions pour couvrir chaque zone blanche et régler les chevauchements",
+                       description="Plan 100 % CPTS : attribue chaque commune en chevauchement à une "
+                                   "seule CPTS, étend les CPTS voisines des petites zones blanches et "
+                                   "propose de nouvelles CPTS dans les grandes, avec l'effet sur la "
+                                   "population, la taille et le financement de chaque CPTS.",
+                       epilog=EPILOG_PLANIFIER, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
+    common(p)
+    p.add_argument("--departement", nargs="+", metavar="CODE",
+                   help="départements traités (défaut : ceux que touchent les périmètres)")
+    p.add_argument("--region", metavar="CODE", help="région traitée (code INSEE, ex. 11)")
+    p.add_argument("--sortie", default="plan", metavar="DOSSIER",
+                   help="dossier des propositions (défaut : %(default)s)")
+    d = plan.Parametres()
+    p.add_argument("--zone-max-extension", type=int, default=d.population_max_zone_extension, metavar="HAB",
+                   help="population maximale d'une zone blanche couverte par extension des CPTS "
+                        "voisines ; au-delà, nouvelles CPTS (défaut : %(default)s)")
+    p.add_argument("--min-nouvelle", type=int, default=d.population_min_nouvelle_cpts, metavar="HAB",
+                   help="population minimale d'une nouvelle CPTS, quand la zone le permet (défaut : %(default)s)")
+    p.add_argument("--max-cpts", type=int, default=d.population_max_cpts, metavar="HAB",
+                   help="population qu'une extension ne fait jamais dépasser (défaut : %(default)s)")
+    p.add_argument("--franchir-seuil", action="store_true",
+                   help="autorise une extension à changer la taille (et le financement) d'une CPTS")
+    p.add_argument("--franchir-departement", action="store_true",
+                   help="autorise une extension dans un département que la CPTS ne touche pas encore")
+    p.add_argument("--sans-priorite-aci", action="store_true",
+                   help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
+    p.set_defaults(func=cmd_planifier)
     return parser
 
 

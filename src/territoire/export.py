@@ -124,3 +124,25 @@ def write_audit(audit, folder: str | Path, extra: dict[str, bytes] | None = None
         for name, data in (extra or {}).items():
             write_bytes(data, tmp / name)
     return folder
+
+
+def plan_tables(plan) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a plan, by file name."""
+    cpts = pd.DataFrame(plan.scenario["cpts"])
+    return {
+        "propositions.csv": plan.propositions,
+        "perimetres_proposes.csv": normalised(plan.perimetres),
+        "cpts_avant_apres.csv": cpts,
+    }
+
+
+def write_plan(plan, folder: str | Path, extra: dict[str, bytes] | None = None) -> Path:
+    """Write ``scenario.json``, ``propositions.csv``, ``perimetres_proposes.csv`` (atomically)."""
+    folder = Path(folder)
+    with atomic_folder(folder) as tmp:
+        write_json(plan.scenario, tmp / "scenario.json")
+        for name, df in plan_tables(plan).items():
+            write_csv(df, tmp / name)
+        for name, data in (extra or {}).items():
+            write_bytes(data, tmp / name)
+    return folder

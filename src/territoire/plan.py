@@ -1,0 +1,541 @@
+"""Plan 100 % CPTS: proposals to settle every overlap and cover every white zone.
+
+Three kinds of proposal, computed on the commune adjacency graph:
+
+1. *arbitrage_chevauchement*: each commune claimed by several CPTS goes to
+   one of them (longest border with the rest of that CPTS, then maturity),
+   never cutting a losing CPTS in two when another choice avoids it;
+2. *extension*: the communes of a small white zone are given to bordering
+   CPTS, grown commune by commune from their borders (so each perimeter stays
+   in one piece), preferring long shared borders, the same EPCI and the same
+   département, without crossing a size threshold or a maximum population
+   unless the parameters allow it;
+3. *nouvelle_cpts*: a zone too large for extensions (and what extensions
+   could not take) is partitioned into contiguous, compact groups, each with
+   at least a minimum population when the zone allows it, following EPCI
+   borders where possible (the max-p regionalisation problem).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from . import analyse as an
+from . import graph, settings
+from .analyse import Audit
+from .errors import Journal
+from .read import Perimetres, Population
+
+
+@dataclass(frozen=True)
+class Parametres:
+    """Thresholds of the planner (all documented in the README).
+
+    Attributes
+    ----------
+    population_max_zone_extension : int
+        A white zone up to this population is covered by extending
+        neighbouring CPTS; above it, new CPTS are proposed.
+    population_min_nouvelle_cpts : int
+        Population floor of a proposed new CPTS (reached whenever the zone as
+        a whole allows it).
+    population_max_cpts : int
+        An extension never takes a CPTS above this population.
+    franchir_seuil_taille : bool
+        Allow an extension to move a CPTS to another taille (changes its funding).
+    franchir_departement : bool
+        Allow an extension into a département the CPTS does not touch yet.
+    preferer_aci : bool
+        Between equal choices, prefer the most mature CPTS (signataire ACI first).
+    """
+
+    population_max_zone_extension: int = 20_000
+    population_min_nouvelle_cpts: int = 20_000
+    population_max_cpts: int = 250_000
+    franchir_seuil_taille: bool = False
+    franchir_departement: bool = False
+    preferer_aci: bool = True
+
+
+@dataclass
+class Plan:
+    """Proposals and their effect.
+
+    Attributes
+    ----------
+    propositions : pandas.DataFrame
+        ``code_commune``, ``nom``, ``population``, ``action``, ``cpts_cible``,
+        ``alternative``, ``motif``.
+    perimetres : pandas.DataFrame
+        Resulting perimeters, normalised (``cpts``, ``statut``, ``code_commune``, ``part``).
+    scenario : dict
+        Figures before and after (see ``scenario.json``).
+    avant, apres : Audit
+        Audits of the current and proposed perimeters.
+    """
+
+    propositions: pd.DataFrame
+    perimetres: pd.DataFrame
+    scenario: dict
+    avant: Audit
+    apres: Audit
+    journal: Journal = field(default_factory=Journal)
+
+
+def fmt(n: float) -> str:
+    return f"{int(round(n)):,}".replace(",", " ")
+
+
+def km(m: float) -> str:
+    return f"{m / 1000:.1f} km".replace(".", ",")
+
+
+# --- Overlaps ------------------------------------------------------------------
+
+def _connected_without(g: nx.Graph, members: set[str], removed: str) -> bool:
+    rest = members - {removed}
+    return len(rest) <= 1 or nx.is_connected(g.subgraph(rest))
+
+
+def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, units: pd.DataFrame,
+                    params: Parametres) -> tuple[pd.DataFrame, list[dict]]:
+    """Give each overlapped commune to one CPTS.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        ``cpts``, ``code_commune``, ``rang`` (maturity rank).
+    overlaps : list of str
+        Codes claimed by several CPTS.
+    g : networkx.Graph
+        Adjacency with ``longueur`` on edges.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of dict)
+        Memberships with one CPTS per overlapped commune, and the proposals.
+    """
+    sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
+    rank = members.groupby("cpts")["rang"].first().to_dict()
+    pop_of = units["population"].fillna(0)
+    proposals = []
+    for code in sorted(overlaps, key=lambda c: (-pop_of.get(c, 0), c)):
+        claim = sorted(c for c, s in sets.items() if code in s)
+        if len(claim) < 2:
+            continue
+        border = {c: sum(g.edges[code, v]["longueur"] for v in g.neighbors(code) if v in sets[c] and v != code)
+                  for c in claim}
+        order = sorted(claim, key=lambda c: (-border[c], -rank[c] if params.preferer_aci else 0, c))
+        # Never cut a losing CPTS in two when another winner avoids it.
+        ok = [c for c in order if all(_connected_without(g, sets[o], code) for o in claim if o != c)]
+        winner = ok[0] if ok else order[0]
+        others = [c for c in claim if c != winner]
+        if border[winner] > max(border[o] for o in others):
+            why = (f"frontière commune la plus longue avec le reste de « {winner} » ({km(border[winner])}, "
+                   + ", ".join(f"« {o} » : {km(border[o])}" for o in others) + ")")
+        elif params.preferer_aci and rank[winner] > max(rank[o] for o in others):
+            why = (f"frontières égales ; « {winner} » est plus avancée "
+                   f"({settings.STATUS_LABELS.get(members.loc[members['cpts'] == winner, 'statut'].iloc[0], '')})")
+        else:
+            why = "frontières et statuts équivalents ; choix à faire par le groupe de travail"
+        if winner != order[0]:
+            cut = next(o for o in claim if o != order[0] and not _connected_without(g, sets[o], code))
+            why += f" ; l'attribuer à « {order[0]} » aurait coupé « {cut} » en deux"
+        emptied = [o for o in others if sets[o] <= {code}]
+        for o in others:
+            sets[o].discard(code)
+        note = "".join(f" « {o} » n'a plus de commune propre : fusion à discuter." for o in emptied)
+        proposals.append({
+            "code_commune": code, "action": "arbitrage_chevauchement", "cpts_cible": winner,
+            "alternative": " | ".join(others),
+            "motif": (f"Commune revendiquée par {len(claim)} CPTS ({', '.join(f'« {c} »' for c in claim)}). "
+                      f"Proposée à « {winner} » : {why}. À arbitrer par le groupe de travail.{note}"),
+        })
+    kept = pd.DataFrame([(c, code) for c, s in sets.items() for code in s], columns=["cpts", "code_commune"])
+    out = kept.merge(members.drop(columns="code_commune").drop_duplicates("cpts"), on="cpts", how="left")
+    return out, proposals
+
+
+# --- Extensions ------------------------------------------------------------------
+
+def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g: nx.Graph,
+           units: pd.DataFrame, cpts_deps: dict[str, set[str]], cpts_epcis: dict[str, set[str]],
+           rank: dict[str, int], params: Parametres) -> dict[str, tuple[str, float, bool]]:
+    """Grow neighbouring CPTS into a white zone, one commune at a time.
+
+    A commune can only join a CPTS it borders, so every perimeter stays in
+    one piece. The CPTS grow together, ring by ring (a commune goes to the
+    CPTS it is fewest steps away from, as in a Voronoi diagram on the graph);
+    within a ring, the longest shared border with the CPTS wins (doubled when
+    the commune shares an EPCI with it), then maturity, then name.
+
+    Returns
+    -------
+    dict
+        code -> (cpts, shared border in metres, same EPCI) for the communes taken.
+        ``sets``, ``pops``, ``cpts_deps`` and ``cpts_epcis`` are updated in place.
+    """
+    zone_set = set(zone)
+    owner = {c: name for name, s in sets.items() for c in s}
+    epci = units["epci_siren"]
+    dep = units["departement"]
+    pop = units["population"].fillna(0)
+    taken: dict[str, tuple[str, float, bool]] = {}
+    heap: list[tuple] = []
+
+    def border(code: str, name: str) -> float:
+        return sum(g.edges[code, v]["longueur"] for v in g.neighbors(code) if owner.get(v) == name)
+
+    def push(code: str, name: str, level: int) -> None:
+        if code in taken or code not in zone_set:
+            return
+        b = border(code, name)
+        same = epci.get(code) in cpts_epcis[name]
+        heapq.heappush(heap, (level, -(b * (2 if same else 1)), -rank[name] if params.preferer_aci else 0,
+                              name, code, b))
+
+    for code in sorted(zone):
+        for v in g.neighbors(code):
+            if owner.get(v) in sets:
+                push(code, owner[v], 1)
+    while heap:
+        level, _, _, name, code, b = heapq.heappop(heap)
+        if code in taken:
+            continue
+        if abs(border(code, name) - b) > 1e-6:
+            push(code, name, level)  # the CPTS grew around it since: rescore
+            continue
+        new_pop = pops[name] + pop[code]
+        if not params.franchir_seuil_taille and an.size_class([new_pop])[0] != an.size_class([pops[name]])[0]:
+            continue
+        if new_pop > params.population_max_cpts:
+            continue
+        if not params.franchir_departement and dep[code] not in cpts_deps[name]:
+            continue
+        same = epci.get(code) in cpts_epcis[name]
+        taken[code] = (name, b, same)
+        owner[code] = name
+        sets[name].add(code)
+        pops[name] = new_pop
+        cpts_epcis[name].add(epci.get(code))
+        for v in g.neighbors(code):
+            push(v, name, level + 1)
+    return taken
+
+
+# --- New CPTS (regionalisation) ------------------------------------------------------
+
+def regionalise(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float) -> list[list[str]]:
+    """Partition a connected set of communes into contiguous groups of at least ``floor`` inhabitants.
+
+    Greedy max-p: seeds are taken on the edge of what remains (fewest free
+    neighbours), each group grows by the commune sharing the longest border
+    with it (doubled within the seed's EPCI) until it reaches the floor;
+    groups that cannot reach it are merged into the neighbouring group they
+    share the longest border with. Two seeding rules are tried; the
+    partition with more groups above the floor, then the shorter total
+    internal cut, wins.
+
+    Parameters
+    ----------
+    g : networkx.Graph
+        Subgraph of the communes to partition (``longueur`` on edges).
+    pop, epci : dict
+        Population and EPCI of each commune.
+    floor : float
+        Minimum population of a group.
+
+    Returns
+    -------
+    list of list of str
+        Groups of codes, each sorted, the list sorted by first code.
+    """
+    nodes = sorted(g.nodes)
+    total = sum(pop[n] for n in nodes)
+    if total < 2 * floor or len(nodes) == 1:
+        return [nodes]
+    best, best_key = None, None
+    for rule in ("bord", "population"):
+        groups = _grow(g, pop, epci, floor, rule)
+        n_ok = sum(sum(pop[c] for c in grp) >= floor for grp in groups)
+        cut = sum(d["longueur"] for u, v, d in g.edges(data=True) if _label(groups)[u] != _label(groups)[v])
+        key = (-n_ok, cut)
+        if best_key is None or key < best_key:
+            best, best_key = groups, key
+    return sorted((sorted(grp) for grp in best), key=lambda grp: grp[0])
+
+
+def _label(groups: list[set[str]]) -> dict[str, int]:
+    return {c: i for i, grp in enumerate(groups) for c in grp}
+
+
+def _grow(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float, rule: str) -> list[set[str]]:
+    free = set(g.nodes)
+    full: list[set[str]] = []
+    short: list[set[str]] = []
+    while free:
+        if rule == "bord":
+            seed = min(free, key=lambda n: (sum(1 for v in g.neighbors(n) if v in free), n))
+        else:
+            seed = min(free, key=lambda n: (-pop[n], n))
+        grp, gp = {seed}, pop[seed]
+        free.discard(seed)
+        heap: list[tuple] = []
+
+        def push(v: str) -> None:
+            b = sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp)
+            heapq.heappush(heap, (-(b * (2 if epci.get(v) == epci.get(seed) else 1)), v, b))
+
+        for v in g.neighbors(seed):
+            if v in free:
+                push(v)
+        while gp < floor and heap:
+            _, v, b = heapq.heappop(heap)
+            if v not in free:
+                continue
+            if abs(sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp) - b) > 1e-6:
+                continue
+            grp.add(v)
+            gp += pop[v]
+            free.discard(v)
+            for w in g.neighbors(v):
+                if w in free:
+                    push(w)
+        (full if gp >= floor else short).append(grp)
+    # Merge short groups into the full group they share the longest border with.
+    while short:
+        label = _label(full)
+        progress = False
+        for grp in sorted(short, key=lambda s: min(s)):
+            links: dict[int, float] = {}
+            for u in grp:
+                for v in g.neighbors(u):
+                    if v in label:
+                        links[label[v]] = links.get(label[v], 0) + g.edges[u, v]["longueur"]
+            if links:
+                target = max(sorted(links), key=lambda k: links[k])
+                full[target] |= grp
+                short.remove(grp)
+                progress = True
+                break
+        if not progress:
+            # Short groups touching only each other: merge them together.
+            merged = set().union(*short)
+            comps = [set(c) for c in nx.connected_components(g.subgraph(merged))]
+            if not full:
+                return comps
+            full.extend(comps)
+            short = []
+    return full
+
+
+# --- Whole plan --------------------------------------------------------------------------
+
+def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.Series:
+    """Polsby-Popper index (4πA/P², 1 for a disc) of each perimeter."""
+    geo = units.loc[perimeters["code_commune"]]
+    epsg = perimeters["code_commune"].map(units["departement"]).map(settings.metric_crs)
+    out = {}
+    for crs, idx in perimeters.groupby(epsg.to_numpy()).groups.items():
+        sub = perimeters.loc[idx]
+        g = gpd.GeoDataFrame({"cpts": sub["cpts"].to_numpy()},
+                             geometry=geo.geometry.loc[sub["code_commune"]].to_numpy(), crs=units.crs)
+        d = g.to_crs(crs).dissolve("cpts")
+        ratio = 4 * math.pi * d.area / d.length.pow(2)
+        out.update(ratio.round(3).to_dict())
+    return pd.Series(out).sort_index()
+
+
+def _split_epcis(perimeters: pd.DataFrame, scope_units: pd.DataFrame) -> int:
+    m = perimeters[perimeters["code_commune"].isin(scope_units.index)].drop_duplicates("code_commune")
+    m = m.assign(epci=m["code_commune"].map(scope_units["epci_siren"])).dropna(subset=["epci"])
+    return int((m.groupby("epci")["cpts"].nunique() > 1).sum())
+
+
+def new_cpts_name(group: list[str], units: pd.DataFrame, taken: set[str]) -> str:
+    """``Nouvelle CPTS <commune la plus peuplée>``, made unique."""
+    pop = units.loc[group, "population"].fillna(0)
+    main = units.at[pop.sort_values(ascending=False, kind="stable").index[0], "nom"]
+    name, i = f"Nouvelle CPTS {main}", 2
+    while name in taken:
+        name, i = f"Nouvelle CPTS {main} ({i})", i + 1
+    taken.add(name)
+    return name
+
+
+def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
+               params: Parametres = Parametres()) -> Plan:
+    """Propose how to settle every overlap and cover every white zone of an audit.
+
+    Parameters
+    ----------
+    audit : Audit
+        The current situation (see :func:`territoire.analyse.audit`).
+    units : geopandas.GeoDataFrame
+        Units with the populations used by the audit.
+    edges : pandas.DataFrame
+        Adjacency edges.
+    params : Parametres
+
+    Returns
+    -------
+    Plan
+    """
+    journal = Journal()
+    scope = audit.synthese["perimetre"]
+    per = audit.perimetres.drop_duplicates(["cpts", "code_commune"]).copy()
+    per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)
+    involved = set(per["code_commune"]) | set(audit.communes["code_commune"])
+    g = nx.Graph()
+    g.add_nodes_from(involved)
+    sub = edges[edges["u"].isin(involved) & edges["v"].isin(involved)]
+    g.add_weighted_edges_from(sub[["u", "v", "longueur_m"]].itertuples(index=False, name=None), weight="longueur")
+
+    members, proposals = settle_overlaps(per, list(audit.chevauchements["code_commune"]), g, units, params)
+    sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
+    statut = per.groupby("cpts")["statut"].first().to_dict()
+    rank = {c: settings.STATUS_RANK.get(s, -1) if isinstance(s, str) else -1 for c, s in statut.items()}
+    pop = units["population"].fillna(0)
+    pops = {c: float(pop[list(s)].sum()) for c, s in sets.items()}
+    pops_before = dict(pops)
+    deps = {c: set(units.loc[list(s), "departement"]) for c, s in sets.items()}
+    epcis = {c: set(units.loc[list(s), "epci_siren"].dropna()) for c, s in sets.items()}
+
+    new_groups: list[tuple[list[str], str]] = []
+    zones = audit.zones_blanches.sort_values("zone_blanche_id")
+    for _, z in zones.iterrows():
+        codes = z["communes"].split(an.JOIN)
+        zid = z["zone_blanche_id"]
+        rest = codes
+        if z["population"] <= params.population_max_zone_extension:
+            taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params)
+            for code, (name, b, same) in sorted(taken.items()):
+                proposals.append({
+                    "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
+                    "motif": (f"Zone blanche {zid} ({z['nb_communes']} commune(s), {fmt(z['population'])} hab.), "
+                              f"assez petite pour une extension. Rattachement à « {name} », voisine "
+                              f"({km(b)} de frontière commune{', même EPCI' if same else ''}).")})
+            rest = [c for c in codes if c not in taken]
+            why = ("reste de la zone, qu'aucune CPTS voisine ne peut prendre sans changer de taille, "
+                   "dépasser la population maximale ou changer de département")
+        else:
+            why = (f"zone trop grande pour une extension ({fmt(z['population'])} hab. > "
+                   f"{fmt(params.population_max_zone_extension)})")
+        if rest:
+            sub_g = g.subgraph(rest)
+            for comp in sorted((sorted(c) for c in nx.connected_components(sub_g)), key=lambda c: c[0]):
+                groups = regionalise(g.subgraph(comp), pop.loc[comp].to_dict(),
+                                     units.loc[comp, "epci_siren"].to_dict(), params.population_min_nouvelle_cpts)
+                for grp in groups:
+                    new_groups.append((grp, f"{zid} : {why}"))
+
+    used = set(sets)
+    for grp, why in new_groups:
+        name = new_cpts_name(grp, units, used)
+        gp = pop.loc[grp].sum()
+        below = gp < params.population_min_nouvelle_cpts
+        floor_note = (f" ; sous le minimum de {fmt(params.population_min_nouvelle_cpts)} hab. car la zone "
+                      "entière est plus petite : à rapprocher d'une CPTS voisine par arbitrage" if below else "")
+        n_epci = units.loc[grp, "epci_siren"].nunique()
+        for code in grp:
+            proposals.append({
+                "code_commune": code, "action": "nouvelle_cpts", "cpts_cible": name, "alternative": "",
+                "motif": (f"{why}. Nouvelle CPTS proposée de {len(grp)} commune(s) et {fmt(gp)} hab. "
+                          f"(taille {an.size_class([gp])[0]}, {n_epci} EPCI){floor_note}.")})
+        sets[name] = set(grp)
+        statut[name] = None
+
+    perimeters = pd.DataFrame([(c, statut.get(c), code) for c, s in sets.items() for code in s],
+                              columns=["cpts", "statut", "code_commune"]).assign(part=1.0)
+    perimeters = (perimeters.astype({"cpts": object, "statut": object, "code_commune": object})
+                  .sort_values(["cpts", "code_commune"]).reset_index(drop=True))
+    after = an.audit(perimeters, units, scope, edges, Journal())
+
+    props = pd.DataFrame(proposals, columns=["code_commune", "action", "cpts_cible", "alternative", "motif"])
+    props.insert(1, "nom", props["code_commune"].map(units["nom"]))
+    props.insert(2, "population", props["code_commune"].map(units["population"]).round().astype("Int64"))
+    order = {"arbitrage_chevauchement": 0, "extension": 1, "nouvelle_cpts": 2}
+    props = props.sort_values(["action", "cpts_cible", "code_commune"],
+                              key=lambda s: s.map(order) if s.name == "action" else s).reset_index(drop=True)
+    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before)
+    return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
+                journal=journal)
+
+
+def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.DataFrame,
+              units: gpd.GeoDataFrame, params: Parametres, pops_before: dict) -> dict:
+    keys = ["population_totale", "population_couverte", "taux_couverture", "taux_couverture_aci",
+            "nb_cpts", "nb_communes_en_chevauchement", "population_en_chevauchement", "nb_zones_blanches",
+            "nb_communes_zones_blanches", "population_zones_blanches"]
+    b = before.cpts.set_index("cpts")
+    a = after.cpts.set_index("cpts")
+    compact = _compactness(perimeters, units)
+    rows = []
+    for name in sorted(set(b.index) | set(a.index)):
+        rb = b.loc[name] if name in b.index else None
+        ra = a.loc[name] if name in a.index else None
+        rows.append({
+            "cpts": name,
+            "nouvelle": rb is None,
+            "population_avant": int(rb["population"]) if rb is not None else 0,
+            "taille_avant": int(rb["taille"]) if rb is not None else None,
+            "financement_max_avant": int(rb["financement_max_annuel"]) if rb is not None else 0,
+            "population_apres": int(ra["population"]) if ra is not None else 0,
+            "taille_apres": int(ra["taille"]) if ra is not None else None,
+            "financement_max_apres": int(ra["financement_max_annuel"]) if ra is not None else 0,
+            "financement_fonctionnement_avant": int(rb["financement_fonctionnement"]) if rb is not None else 0,
+            "financement_fonctionnement_apres": int(ra["financement_fonctionnement"]) if ra is not None else 0,
+            "nb_morceaux_apres": int(ra["nb_morceaux"]) if ra is not None else 0,
+            "compacite_apres": float(compact.get(name, float("nan"))) if ra is not None else None,
+        })
+    changes = [r for r in rows if not r["nouvelle"] and r["taille_avant"] != r["taille_apres"]]
+    scope_units = units[units["departement"].isin(before.synthese["perimetre"])]
+    counts = props["action"].value_counts()
+    comp_values = [r["compacite_apres"] for r in rows if r["compacite_apres"] is not None]
+    return {
+        "perimetre": before.synthese["perimetre"],
+        "millesime_population": before.synthese["millesime_population"],
+        "avant": {k: before.synthese[k] for k in keys},
+        "apres": {k: after.synthese[k] for k in keys},
+        "nb_arbitrages_chevauchement": int(counts.get("arbitrage_chevauchement", 0)),
+        "nb_communes_extension": int(counts.get("extension", 0)),
+        "nb_cpts_etendues": int(props.loc[props["action"] == "extension", "cpts_cible"].nunique()),
+        "nb_nouvelles_cpts": int(props.loc[props["action"] == "nouvelle_cpts", "cpts_cible"].nunique()),
+        "nb_changements_taille": len(changes),
+        "financement_max_total_avant": int(sum(r["financement_max_avant"] for r in rows)),
+        "financement_max_total_apres": int(sum(r["financement_max_apres"] for r in rows)),
+        "nb_epci_scindes_avant": _split_epcis(before.perimetres, scope_units),
+        "nb_epci_scindes_apres": _split_epcis(perimeters, scope_units),
+        "compacite_moyenne_apres": round(float(np.mean(comp_values)), 3) if comp_values else None,
+        "compacite_min_apres": round(float(np.min(comp_values)), 3) if comp_values else None,
+        "cpts": rows,
+        "parametres": asdict(params),
+    }
+
+
+def planifier(perimetres: Perimetres | pd.DataFrame, population: Population | None = None,
+              departements: list[str] | None = None, region: str | None = None,
+              params: Parametres = Parametres()) -> Plan:
+    """Audit perimeters, then propose how to settle overlaps and cover white zones.
+
+    Same inputs as :func:`territoire.analyse.analyse`, plus the planner's
+    :class:`Parametres`.
+    """
+    journal = Journal()
+    table = perimetres.table if isinstance(perimetres, Perimetres) else perimetres
+    if isinstance(perimetres, Perimetres):
+        journal.extend(perimetres.journal)
+    units = an.units_with_population(population, journal)
+    scope = an.resolve_scope(table, departements, region)
+    edges = graph.national_edges()
+    before = an.audit(table, units, scope, edges, journal)
+    plan = plan_audit(before, units, edges, params)
+    plan.journal = journal
+    return plan

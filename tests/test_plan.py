@@ -1,0 +1,172 @@
+"""Planner: hand-made graphs where the answer is known, and real départements."""
+
+import subprocess
+import sys
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from territoire import analyse, export, plan, read, reference
+
+from .conftest import ESSONNE
+
+
+def grid(n, m):
+    g = nx.grid_2d_graph(n, m)
+    g = nx.relabel_nodes(g, {(i, j): f"{i}{j}" for i, j in g.nodes})
+    nx.set_edge_attributes(g, 1000.0, "longueur")
+    return g
+
+
+def units_for(g, pop=1000, epci=None):
+    return pd.DataFrame({"population": [float(pop)] * len(g), "departement": "99",
+                         "epci_siren": [epci(n) if epci else "E" for n in sorted(g.nodes)],
+                         "nom": sorted(g.nodes)}, index=sorted(g.nodes))
+
+
+def run_extend(g, units, sets, zone, **kw):
+    params = plan.Parametres(**kw)
+    pops = {c: units.loc[list(s), "population"].sum() for c, s in sets.items()}
+    deps = {c: {"99"} for c in sets}
+    epcis = {c: set(units.loc[list(s), "epci_siren"]) for c, s in sets.items()}
+    rank = {c: 0 for c in sets}
+    return plan.extend(zone, sets, pops, g, units, deps, epcis, rank, params), sets
+
+
+def test_an_enclave_goes_to_the_cpts_that_surrounds_it():
+    g = grid(3, 3)
+    units = units_for(g)
+    sets = {"Anneau": {n for n in g if n != "11"}}
+    taken, sets = run_extend(g, units, sets, ["11"])
+    assert taken["11"][0] == "Anneau"
+    assert taken["11"][1] == 4000.0  # four shared borders
+
+
+def test_a_zone_between_two_cpts_is_split_along_the_graph():
+    # Column 0 is A, column 4 is B, columns 1-3 are white: each CPTS grows from its side.
+    g = grid(3, 5)
+    units = units_for(g)
+    sets = {"A": {f"{i}0" for i in range(3)}, "B": {f"{i}4" for i in range(3)}}
+    zone = [f"{i}{j}" for i in range(3) for j in (1, 2, 3)]
+    taken, sets = run_extend(g, units, sets, zone)
+    assert set(taken) == set(zone)
+    assert {f"{i}1" for i in range(3)} <= sets["A"]
+    assert {f"{i}3" for i in range(3)} <= sets["B"]
+    for s in sets.values():
+        assert nx.is_connected(g.subgraph(s))
+
+
+def test_extension_stops_at_the_size_threshold_unless_allowed():
+    g = grid(1, 4)
+    units = units_for(g, pop=15_000)
+    sets = {"A": {"00", "01"}}  # 30 000 hab., taille 1
+    taken, _ = run_extend(g, units, {"A": {"00", "01"}}, ["02", "03"])
+    assert taken == {}  # a third commune would make 45 000: taille 2
+    taken, _ = run_extend(g, units, sets, ["02", "03"], franchir_seuil_taille=True)
+    assert set(taken) == {"02", "03"}
+
+
+def test_extension_prefers_the_same_epci():
+    g = grid(1, 3)
+    units = units_for(g, epci=lambda n: "EA" if n in ("00", "01") else "EB")
+    sets = {"A": {"00"}, "B": {"02"}}
+    taken, _ = run_extend(g, units, sets, ["01"])
+    assert taken["01"][0] == "A" and taken["01"][2]
+
+
+def test_a_large_zone_becomes_new_cpts_each_above_the_floor():
+    g = grid(6, 6)
+    pop = {n: 2_000.0 for n in g}
+    groups = plan.regionalise(g, pop, {n: "E" for n in g}, floor=10_000)
+    assert sum(len(grp) for grp in groups) == 36
+    assert len(groups) >= 6  # 72 000 hab. / 10 000: at most 7, greedy reaches at least 6
+    for grp in groups:
+        assert sum(pop[n] for n in grp) >= 10_000
+        assert nx.is_connected(g.subgraph(grp))
+
+
+def test_a_zone_smaller_than_twice_the_floor_stays_whole():
+    g = grid(2, 2)
+    assert plan.regionalise(g, {n: 100.0 for n in g}, {}, floor=20_000) == [sorted(g.nodes)]
+
+
+def test_new_cpts_follow_epci_borders_when_they_can():
+    # Two EPCIs side by side (left 3 columns, right 3 columns), each 30 000 hab.
+    g = grid(5, 6)
+    epci = {n: "G" if int(n[1]) < 3 else "D" for n in g}
+    groups = plan.regionalise(g, {n: 2_000.0 for n in g}, epci, floor=30_000)
+    assert len(groups) == 2
+    assert all(len({epci[n] for n in grp}) == 1 for grp in groups)
+
+
+def check_plan_result(folder, scope, before_pieces=None):
+    res = subprocess.run([sys.executable, "-m", "territoire.cli", "analyse",
+                          str(folder / "perimetres_proposes.csv"), "--departement", *scope,
+                          "--sortie", str(folder / "apres")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    import json
+    s = json.loads((folder / "apres" / "synthese.json").read_text(encoding="utf-8"))
+    assert s["taux_couverture"] == 1.0
+    assert s["nb_zones_blanches"] == 0 and s["nb_communes_en_chevauchement"] == 0
+    cpts = export.read_csv(folder / "apres" / "cpts.csv").set_index("cpts")
+    # In one piece, except a perimeter given in several pieces (across an estuary, say).
+    before_pieces = before_pieces if before_pieces is not None else {}
+    for name, pieces in cpts["nb_morceaux"].items():
+        assert pieces <= before_pieces.get(name, 1), name
+    props = export.read_csv(folder / "propositions.csv")
+    assert props["motif"].notna().all() and (props["motif"].str.len() > 30).all()
+    assert set(props["action"]) <= {"extension", "nouvelle_cpts", "arbitrage_chevauchement"}
+    return s, props
+
+
+def test_essonne_plan_gives_full_coverage_no_overlap_one_piece(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "territoire.cli", "planifier", str(ESSONNE),
+                          "--sortie", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    s, props = check_plan_result(tmp_path, ["91"])
+    arb = props[props["action"] == "arbitrage_chevauchement"]
+    assert sorted(arb["code_commune"]) == ["91027", "91228", "91340", "91589", "91687"]
+    assert (arb["alternative"].str.len() > 0).all()
+    new = props[props["action"] == "nouvelle_cpts"].groupby("cpts_cible")["population"].sum()
+    assert (new >= 20_000).all()
+    import json
+    scen = json.loads((tmp_path / "scenario.json").read_text(encoding="utf-8"))
+    assert scen["avant"]["nb_zones_blanches"] == 2 and scen["apres"]["taux_couverture"] == 1.0
+    assert scen["parametres"]["population_min_nouvelle_cpts"] == 20_000
+    assert {"compacite_moyenne_apres", "nb_epci_scindes_apres", "nb_nouvelles_cpts"} <= set(scen)
+
+
+def epci_perimeters(dep, keep_every=2):
+    """Half of a département's EPCIs as CPTS: a realistic mix of covered and white areas."""
+    units = reference.units()
+    sub = units[units["departement"] == dep].dropna(subset=["epci_siren"])
+    epcis = sorted(sub["epci_siren"].unique())[::keep_every]
+    rows = sub[sub["epci_siren"].isin(epcis)]
+    return pd.DataFrame({"cpts": "CPTS " + rows["epci_nom"], "statut": "signataire_aci",
+                         "code_commune": rows.index, "part": 1.0})
+
+
+@pytest.mark.parametrize("dep", ["29", "48", "2A"])
+def test_plan_on_other_departements(tmp_path, dep):
+    per = epci_perimeters(dep)
+    path = tmp_path / "per.csv"
+    export.write_csv(per, path)
+    res = subprocess.run([sys.executable, "-m", "territoire.cli", "planifier", str(path),
+                          "--sortie", str(tmp_path / "plan")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    before = analyse.analyse(per).cpts.set_index("cpts")["nb_morceaux"].to_dict()
+    s, props = check_plan_result(tmp_path / "plan", [dep], before)
+    import json
+    scen = json.loads((tmp_path / "plan" / "scenario.json").read_text(encoding="utf-8"))
+    # Extensions never change a taille with the default parameters.
+    for r in scen["cpts"]:
+        if not r["nouvelle"] and r["cpts"] in set(props.loc[props["action"] == "extension", "cpts_cible"]):
+            assert r["taille_avant"] == r["taille_apres"]
+    # A new CPTS below the floor only when its whole zone is below it.
+    pl = plan.planifier(read.read_perimeters(path))
+    zones = pl.avant.zones_blanches.set_index("zone_blanche_id")
+    for name, grp in pl.propositions[pl.propositions["action"] == "nouvelle_cpts"].groupby("cpts_cible"):
+        if grp["population"].sum() < 20_000:
+            zid = grp["motif"].iloc[0].split(" ")[0]
+            assert zones.at[zid, "population"] < 2 * 20_000 or "reste de la zone" in grp["motif"].iloc[0]
