@@ -137,7 +137,11 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
         ok = [c for c in order if all(_connected_without(g, sets[o], code) for o in claim if o != c)]
         winner = ok[0] if ok else order[0]
         others = [c for c in claim if c != winner]
-        if border[winner] > max(border[o] for o in others):
+        if winner != order[0]:
+            cut = next(o for o in claim if o != order[0] and not _connected_without(g, sets[o], code))
+            why = (f"« {order[0]} » a la frontière commune la plus longue ({km(border[order[0]])}) mais la "
+                   f"lui attribuer couperait « {cut} » en deux ; « {winner} » la borde sur {km(border[winner])}")
+        elif border[winner] > max(border[o] for o in others):
             why = (f"frontière commune la plus longue avec le reste de « {winner} » ({km(border[winner])}, "
                    + ", ".join(f"« {o} » : {km(border[o])}" for o in others) + ")")
         elif params.preferer_aci and rank[winner] > max(rank[o] for o in others):
@@ -145,9 +149,6 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
                    f"({settings.STATUS_LABELS.get(members.loc[members['cpts'] == winner, 'statut'].iloc[0], '')})")
         else:
             why = "frontières et statuts équivalents ; choix à faire par le groupe de travail"
-        if winner != order[0]:
-            cut = next(o for o in claim if o != order[0] and not _connected_without(g, sets[o], code))
-            why += f" ; l'attribuer à « {order[0]} » aurait coupé « {cut} » en deux"
         emptied = [o for o in others if sets[o] <= {code}]
         for o in others:
             sets[o].discard(code)
