@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, analyse, export, plan, read, reference, settings
+from . import __version__, analyse, export, plan, read, reference, render, report, settings
 from .errors import Journal, TerritoireError
 
 # argparse's own words, in French.
@@ -100,7 +100,9 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     per = read.read_perimeters(args.perimetres, majority=args.majorite)
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
     s = audit.synthese
-    out = export.write_audit(audit, args.sortie)
+    extra = ({} if args.sans_carte else
+             report.meeting_pack(render.audit_map_data(audit), s, export.audit_tables(audit), args.hors_ligne))
+    out = export.write_audit(audit, args.sortie, extra)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
           f"(population : {s['millesime_population']}).")
     print(f"  Population totale        : {fmt(s['population_totale'])}")
@@ -133,7 +135,10 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     )
     per = read.read_perimeters(args.perimetres, majority=args.majorite)
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
-    out = export.write_plan(result, args.sortie)
+    tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions}
+    extra = ({} if args.sans_carte else
+             report.meeting_pack(render.plan_map_data(result), result.apres.synthese, tables, args.hors_ligne))
+    out = export.write_plan(result, args.sortie, extra)
     s = result.scenario
     av, ap = s["avant"], s["apres"]
     print(f"Plan 100 % CPTS pour le(s) département(s) {', '.join(s['perimetre'])} "
@@ -155,6 +160,49 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     _print_journal(Journal(avertissements=result.apres.synthese["avertissements"]
                            + result.journal.avertissements))
     print(f"\nPropositions écrites dans {out}/")
+    return 0
+
+
+# --- carte -------------------------------------------------------------------------------
+
+def map_data_from_folder(folder: Path) -> render.MapData:
+    """Rebuild a map's content from the files ``analyse`` or ``planifier`` wrote."""
+    import json
+
+    if not (folder / "communes.csv").exists() or not (folder / "cpts.csv").exists():
+        raise TerritoireError(f"{folder} ne contient pas de résultats de « territoire analyse » ou "
+                              "« territoire planifier » (communes.csv et cpts.csv attendus).")
+    com = export.read_csv(folder / "communes.csv")
+    com["zone_blanche"] = com["zone_blanche"].astype(str).str.lower().eq("true")
+    com["cpts"] = com["cpts"].fillna("")
+    com["statut"] = com["statut"].fillna("")
+    cpts = export.read_csv(folder / "cpts.csv")
+    cpts["communes_en_chevauchement"] = cpts["communes_en_chevauchement"].fillna("")
+    if (folder / "scenario.json").exists():
+        scen = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+        props = export.read_csv(folder / "propositions.csv")
+        com["action"] = com["code_commune"].map(props.drop_duplicates("code_commune")
+                                                .set_index("code_commune")["action"]).fillna("")
+        cpts["nouvelle"] = cpts["cpts"].map({r["cpts"]: r["nouvelle"] for r in scen["cpts"]}).fillna(False)
+        return render.MapData(
+            communes=com, cpts=cpts, plan=True,
+            titre=f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}",
+            sous_titre=(f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) "
+                        f"CPTS, {scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
+                        f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}"))
+    synth = json.loads((folder / "synthese.json").read_text(encoding="utf-8"))
+    return render.MapData(communes=com, cpts=cpts,
+                          titre=f"CPTS et zones blanches — département(s) {', '.join(synth['perimetre'])}",
+                          sous_titre=render.audit_subtitle(synth))
+
+
+def cmd_carte(args: argparse.Namespace) -> int:
+    folder = Path(args.dossier)
+    data = map_data_from_folder(folder)
+    export.write_bytes(render.map_html(data, hors_ligne=args.hors_ligne).encode("utf-8"), folder / "carte.html")
+    export.write_bytes(render.map_png(data), folder / "carte.png")
+    print(f"Carte écrite dans {folder / 'carte.html'} et {folder / 'carte.png'}"
+          + (" (autonome, sans réseau)." if args.hors_ligne else "."))
     return 0
 
 
@@ -189,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--population", metavar="FICHIER",
                        help="populations à utiliser (colonnes code et population, tout millésime) ; "
                             "remplacent la référence pour les communes listées")
+        p.add_argument("--hors-ligne", action="store_true",
+                       help="carte HTML autonome, lisible sans aucune connexion (Leaflet embarqué, sans fond de carte)")
+        p.add_argument("--sans-carte", action="store_true",
+                       help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
         p.add_argument("--majorite", type=float, default=settings.POLYGON_MAJORITY, metavar="PART",
                        help="pour les polygones : part de la surface d'une commune qu'une CPTS doit "
                             "couvrir pour la prendre (défaut : %(default)s)")
@@ -246,6 +298,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sans-priorite-aci", action="store_true",
                    help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
     p.set_defaults(func=cmd_planifier)
+
+    p = sub.add_parser("carte", help="redessiner la carte à partir de résultats enregistrés",
+                       description="Redessine carte.html et carte.png dans un dossier écrit par "
+                                   "« territoire analyse » ou « territoire planifier ».",
+                       epilog="exemple :\n  territoire carte resultats/ --hors-ligne",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dossier", metavar="DOSSIER", help="dossier de résultats")
+    p.add_argument("--hors-ligne", action="store_true",
+                   help="carte HTML autonome, lisible sans aucune connexion")
+    p.set_defaults(func=cmd_carte)
     return parser
 
 

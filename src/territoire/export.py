@@ -57,6 +57,7 @@ def write_bytes(data: bytes, path: str | Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -133,11 +134,13 @@ def plan_tables(plan) -> dict[str, pd.DataFrame]:
         "propositions.csv": plan.propositions,
         "perimetres_proposes.csv": normalised(plan.perimetres),
         "cpts_avant_apres.csv": cpts,
+        **{k: v for k, v in audit_tables(plan.apres).items() if k in ("communes.csv", "cpts.csv")},
     }
 
 
 def write_plan(plan, folder: str | Path, extra: dict[str, bytes] | None = None) -> Path:
-    """Write ``scenario.json``, ``propositions.csv``, ``perimetres_proposes.csv`` (atomically)."""
+    """Write ``scenario.json``, ``propositions.csv``, ``perimetres_proposes.csv`` and the
+    ``communes.csv`` / ``cpts.csv`` of the proposed situation (atomically)."""
     folder = Path(folder)
     with atomic_folder(folder) as tmp:
         write_json(plan.scenario, tmp / "scenario.json")

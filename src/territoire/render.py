@@ -1,0 +1,431 @@
+"""Maps for the CTS: interactive HTML (folium) and static PNG (matplotlib), same symbology.
+
+Inputs are plain tables (as written by ``analyse`` and ``planifier``), so a
+map can be redrawn from saved results; outlines come from the reference,
+simplified once as a coverage (shared borders stay shared, no gaps open) and
+rounded to 1e-5 degree (about a metre).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import folium
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import reference, settings
+
+JOIN = " | "
+
+#: Maturity colours: a sequential, colour-blind-safe scale (viridis steps).
+STATUS_COLOURS = {
+    "en_projet": "#fde725",
+    "lettre_intention": "#5ec962",
+    "projet_sante": "#21918c",
+    "signataire_aci": "#3b528b",
+    settings.STATUS_UNKNOWN: "#b0b0b0",
+}
+WHITE_ZONE = {"fill": "#ffffff", "edge": "#222222"}
+OVERLAP = {"fill": "#cc79a7", "edge": "#6a0035"}  # Okabe-Ito reddish purple
+#: Qualitative colour-blind-safe palette (Paul Tol, "muted") for CPTS in a plan.
+CPTS_PALETTE = ["#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677",
+                "#882255", "#aa4499"]
+
+
+@dataclass
+class MapData:
+    """What a map shows.
+
+    Attributes
+    ----------
+    communes : pandas.DataFrame
+        ``code_commune``, ``nom``, ``population``, ``cpts`` (`` | `` joined),
+        ``nb_cpts``, ``statut``, ``zone_blanche``; for a plan also ``action``.
+    cpts : pandas.DataFrame
+        ``cpts``, ``statut``, ``nb_communes``, ``population``, ``taille``,
+        ``financement_fonctionnement``, ``financement_max_annuel``,
+        ``communes_en_chevauchement``; for a plan also ``nouvelle``.
+    titre, sous_titre : str
+    plan : bool
+    """
+
+    communes: pd.DataFrame
+    cpts: pd.DataFrame
+    titre: str
+    sous_titre: str
+    plan: bool = False
+
+
+def fmt(n: object) -> str:
+    if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
+        return "—"
+    return f"{int(round(float(n))):,}".replace(",", "\u202f")
+
+
+def esc(value: object) -> str:
+    """Text from input files, made safe for HTML (shown as text, never run)."""
+    return html.escape("" if value is None or value is pd.NA else str(value), quote=True)
+
+
+def display_geometries(codes: pd.Index) -> gpd.GeoSeries:
+    """Outlines of the units to draw, simplified as a coverage and rounded."""
+    units = reference.units().loc[sorted(codes)]
+    geoms = units.geometry.to_numpy()
+    tol = 0.0005 if len(geoms) <= 3000 else 0.003
+    simple = shapely.coverage_simplify(geoms, tol)
+    simple = np.where(shapely.is_valid(simple) & ~shapely.is_empty(simple), simple, geoms)
+    rounded = shapely.transform(simple, lambda xy: np.round(xy, 5))
+    rounded = np.where(shapely.is_valid(rounded), rounded, simple)
+    return gpd.GeoSeries(rounded, index=units.index, crs=units.crs)
+
+
+def _memberships(communes: pd.DataFrame) -> pd.DataFrame:
+    m = communes[["code_commune", "cpts"]].copy()
+    m["cpts"] = m["cpts"].fillna("").astype(str).str.split(JOIN, regex=False)
+    m = m.explode("cpts")
+    return m[m["cpts"] != ""]
+
+
+def _outlines(communes: pd.DataFrame, geoms: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    m = _memberships(communes)
+    g = gpd.GeoDataFrame(m, geometry=geoms.loc[m["code_commune"]].to_numpy(), crs=geoms.crs)
+    return g.dissolve("cpts").reset_index()[["cpts", "geometry"]]
+
+
+def cpts_colours(communes: pd.DataFrame, outlines: gpd.GeoDataFrame) -> dict[str, str]:
+    """A palette colour per CPTS, neighbours getting different colours (greedy graph colouring)."""
+    tree = shapely.STRtree(outlines.geometry.to_numpy())
+    a, b = tree.query(outlines.geometry.to_numpy(), predicate="intersects")
+    g = nx.Graph()
+    names = outlines["cpts"].to_numpy()
+    g.add_nodes_from(sorted(names))
+    g.add_edges_from((names[i], names[j]) for i, j in zip(a, b) if i < j)
+    colour = nx.greedy_color(g, strategy="largest_first")
+    return {n: CPTS_PALETTE[colour[n] % len(CPTS_PALETTE)] for n in sorted(names)}
+
+
+def _status_label(s: object) -> str:
+    return settings.STATUS_LABELS.get(str(s), "Aucune CPTS") if s not in ("", None) else "Aucune CPTS"
+
+
+def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str]) -> list[dict]:
+    feats = []
+    com = data.communes.sort_values("code_commune")
+    for r in com.itertuples(index=False):
+        white = bool(r.zone_blanche)
+        overlap = int(r.nb_cpts) > 1
+        action = getattr(r, "action", "") if data.plan else ""
+        action = "" if action is None or (isinstance(action, float)) else action
+        if data.plan:
+            first = str(r.cpts).split(JOIN)[0] if r.cpts else ""
+            fill = colours.get(first, WHITE_ZONE["fill"])
+            opacity = 0.85 if action in ("extension", "nouvelle_cpts") else 0.4
+        else:
+            fill = WHITE_ZONE["fill"] if white else STATUS_COLOURS.get(str(r.statut), STATUS_COLOURS["inconnu"])
+            opacity = 0.9 if white else 0.75
+        feats.append({
+            "type": "Feature",
+            "geometry": json.loads(shapely.to_geojson(geoms[r.code_commune])),
+            "properties": {
+                "kind": "commune", "code": esc(r.code_commune), "nom": esc(r.nom),
+                "population": fmt(r.population), "cpts": esc(r.cpts) if r.cpts else "aucune (zone blanche)",
+                "statut": esc(_status_label(r.statut)), "fill": fill, "opacity": opacity,
+                "blanche": white, "chevauchement": overlap, "action": action,
+                "action_label": {"extension": "extension proposée", "nouvelle_cpts": "nouvelle CPTS proposée",
+                                 "arbitrage_chevauchement": "chevauchement à arbitrer"}.get(action, "—"),
+            },
+        })
+    return feats
+
+
+_CHECK_SCRIPT = """
+<script>
+window.__erreurs = [];
+window.addEventListener('error', function (e) { window.__erreurs.push(String(e.message)); });
+window.addEventListener('load', function () {
+  setTimeout(function () {
+    var kinds = {commune: {}, cpts: {}};
+    Object.keys(window).forEach(function (k) {
+      var v = window[k];
+      if (v && window.L && v instanceof L.Map) {
+        v.eachLayer(function (l) {
+          var p = l.feature && l.feature.properties;
+          if (p && kinds[p.kind]) { kinds[p.kind][p.code || p.cpts] = 1; }
+        });
+      }
+    });
+    var el = document.getElementById('etat-carte');
+    el.setAttribute('data-communes', Object.keys(kinds.commune).length);
+    el.setAttribute('data-cpts', Object.keys(kinds.cpts).length);
+    el.setAttribute('data-erreurs', window.__erreurs.join(' / '));
+    el.setAttribute('data-pret', '1');
+  }, 300);
+});
+</script>
+"""
+
+
+def _legend(data: MapData, colours: dict[str, str]) -> str:
+    rows = []
+
+    def row(fill: str, edge: str, label: str, dash: bool = False) -> None:
+        style = f"background:{fill};border:2px {'dashed' if dash else 'solid'} {edge};"
+        rows.append(f'<div class="lg-row"><span class="lg-box" style="{style}"></span>{esc(label)}</div>')
+
+    if data.plan:
+        row("#dddddd", "#555555", "Commune déjà dans la CPTS (couleur de la CPTS)")
+        row("#888888", "#000000", "Extension proposée (couleur de la CPTS qui la reçoit)", dash=True)
+        row("#888888", "#000000", "Nouvelle CPTS proposée (contour en tirets)", dash=True)
+        row("#ffffff", OVERLAP["edge"], "Chevauchement arbitré")
+    else:
+        for s in settings.STATUSES:
+            row(STATUS_COLOURS[s], "#555555", settings.STATUS_LABELS[s])
+        if (data.communes["statut"] == settings.STATUS_UNKNOWN).any():
+            row(STATUS_COLOURS["inconnu"], "#555555", settings.STATUS_LABELS["inconnu"])
+        row(WHITE_ZONE["fill"], WHITE_ZONE["edge"], "Zone blanche (aucune CPTS)", dash=True)
+        row(OVERLAP["fill"], OVERLAP["edge"], "Commune dans plusieurs CPTS (chevauchement)")
+    rows.append('<div class="lg-row"><span class="lg-line"></span>Contour et nom d\'une CPTS</div>')
+    rows.append('<div class="lg-row"><span class="lg-line dep"></span>Limite de département</div>')
+    return (
+        '<div class="territoire-legende"><b>Légende</b>' + "".join(rows) + "</div>"
+        '<div class="territoire-titre"><b>' + esc(data.titre) + "</b><br>" + esc(data.sous_titre) + "</div>"
+        '<div id="etat-carte" hidden></div>'
+    )
+
+
+_CSS = """
+<style>
+.territoire-legende{position:fixed;bottom:60px;left:10px;z-index:1000;background:#fff;padding:8px 10px;
+  border:1px solid #999;border-radius:4px;font:13px/1.4 sans-serif;max-width:340px}
+.territoire-titre{position:fixed;top:10px;left:60px;z-index:1000;background:#fff;padding:6px 10px;
+  border:1px solid #999;border-radius:4px;font:14px/1.4 sans-serif;max-width:60%}
+.lg-row{display:flex;align-items:center;gap:6px;margin-top:3px}
+.lg-box{display:inline-block;width:18px;height:12px}
+.lg-line{display:inline-block;width:18px;border-top:3px solid #111}
+.lg-line.dep{border-top:2px dashed #555}
+.cpts-nom{font:bold 12px sans-serif;color:#111;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;
+  white-space:nowrap;transform:translate(-50%,-50%);display:inline-block}
+</style>
+"""
+
+
+def _deterministic_ids(text: str) -> str:
+    """folium names elements with random UUIDs: renumber them so reruns give identical files."""
+    seen: dict[str, str] = {}
+
+    def repl(m: re.Match) -> str:
+        return seen.setdefault(m.group(0), f"{len(seen) + 1:032x}")
+
+    return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", repl, text)
+
+
+def _offline_assets() -> str:
+    static = resources.files("territoire") / "static"
+    js = (static / "leaflet.js").read_text(encoding="utf-8")
+    css = (static / "leaflet.css").read_text(encoding="utf-8")
+    return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+def map_html(data: MapData, hors_ligne: bool = False) -> str:
+    """The interactive map as one HTML document.
+
+    With ``hors_ligne``, Leaflet is embedded and no tile layer is used: the
+    file works with no network at all. Otherwise Leaflet comes from the usual
+    CDN and a light background is loaded; vector layers do not depend on it.
+    """
+    codes = pd.Index(data.communes["code_commune"])
+    geoms = display_geometries(codes)
+    outlines = _outlines(data.communes, geoms)
+    colours = cpts_colours(data.communes, outlines) if len(outlines) else {}
+    info = data.cpts.set_index("cpts")
+
+    m = folium.Map(tiles=None if hors_ligne else "OpenStreetMap", control_scale=True, prefer_canvas=True,
+                   attribution_control=True)
+    if hors_ligne:
+        m.default_js, m.default_css = [], []
+        m.get_root().header.add_child(folium.Element(_offline_assets()))
+    m.get_root().header.add_child(folium.Element(_CHECK_SCRIPT + _CSS))
+
+    feats = _features(data, geoms, colours)
+    com_layer = folium.FeatureGroup(name="Communes" + (" (CPTS proposée)" if data.plan else " (statut de la CPTS)"))
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"], "fillOpacity": f["properties"]["opacity"],
+            "color": "#000000" if f["properties"]["action"] == "extension"
+            else (WHITE_ZONE["edge"] if f["properties"]["blanche"] else "#777777"),
+            "weight": 1.5 if f["properties"]["blanche"] or f["properties"]["action"] == "extension" else 0.4,
+            "dashArray": "4 3" if f["properties"]["blanche"] or f["properties"]["action"] == "extension" else None,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "code", "population", "cpts", "statut"] + (["action_label"] if data.plan else []),
+            aliases=["Commune", "Code INSEE", "Population", "CPTS", "Statut"] + (["Proposition"] if data.plan else []),
+            sticky=True),
+        name="communes",
+    ).add_to(com_layer)
+    com_layer.add_to(m)
+
+    special = [f for f in feats if f["properties"]["chevauchement"] or f["properties"]["action"] == "arbitrage_chevauchement"]
+    if special:
+        over = folium.FeatureGroup(name="Chevauchements" + (" arbitrés" if data.plan else ""))
+        folium.GeoJson({"type": "FeatureCollection",
+                        "features": [{**f, "properties": {**f["properties"], "kind": "chevauchement"}} for f in special]},
+                       style_function=lambda f: {"fillColor": OVERLAP["fill"], "fillOpacity": 0.0 if data.plan else 0.85,
+                                                 "color": OVERLAP["edge"], "weight": 3},
+                       tooltip=folium.GeoJsonTooltip(fields=["nom", "code", "population", "cpts"],
+                                                     aliases=["Commune", "Code INSEE", "Population", "CPTS"], sticky=True),
+                       ).add_to(over)
+        over.add_to(m)
+
+    if len(outlines):
+        cp = folium.FeatureGroup(name="Contours des CPTS")
+        cfeats = []
+        for r in outlines.itertuples(index=False):
+            row = info.loc[r.cpts] if r.cpts in info.index else None
+            new = bool(row is not None and "nouvelle" in info.columns and row["nouvelle"])
+            cfeats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(r.geometry)), "properties": {
+                "kind": "cpts", "cpts": esc(r.cpts), "colour": colours.get(r.cpts, "#111111") if data.plan else "#111111",
+                "nouvelle": new,
+                "statut": esc(_status_label(row["statut"])) if row is not None else "—",
+                "population": fmt(row["population"]) if row is not None else "—",
+                "taille": str(row["taille"]) if row is not None else "—",
+                "fonctionnement": (fmt(row["financement_fonctionnement"]) + " €") if row is not None else "—",
+                "maximum": (fmt(row["financement_max_annuel"]) + " €") if row is not None else "—",
+                "nb_communes": str(row["nb_communes"]) if row is not None else "—",
+                "chevauchements": esc(row["communes_en_chevauchement"] or "aucun") if row is not None
+                and isinstance(row.get("communes_en_chevauchement", ""), str) else "aucun",
+            }})
+        folium.GeoJson({"type": "FeatureCollection", "features": cfeats},
+                       style_function=lambda f: {"fill": True, "fillOpacity": 0, "color": f["properties"]["colour"],
+                                                 "weight": 3, "dashArray": "8 5" if f["properties"]["nouvelle"] else None},
+                       popup=folium.GeoJsonPopup(
+                           fields=["cpts", "statut", "population", "taille", "fonctionnement", "maximum",
+                                   "nb_communes", "chevauchements"],
+                           aliases=["CPTS", "Statut", "Population", "Taille", "Financement de fonctionnement (an)",
+                                    "Financement ACI maximal (an)", "Communes", "Communes en chevauchement"]),
+                       ).add_to(cp)
+        cp.add_to(m)
+        names = folium.FeatureGroup(name="Noms des CPTS")
+        pts = shapely.point_on_surface(outlines.geometry.to_numpy())
+        for name, p in zip(outlines["cpts"], pts):
+            folium.Marker([round(p.y, 5), round(p.x, 5)],
+                          icon=folium.DivIcon(html=f'<span class="cpts-nom">{esc(name)}</span>',
+                                              icon_size=(0, 0))).add_to(names)
+        names.add_to(m)
+
+    deps = gpd.GeoDataFrame({"departement": reference.units().loc[geoms.index, "departement"].to_numpy()},
+                            geometry=geoms.to_numpy(), crs=geoms.crs).dissolve("departement")
+    dep_feats = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(shapely.boundary(g))),
+                  "properties": {"kind": "departement", "departement": esc(d)}}
+                 for d, g in zip(deps.index, deps.geometry)]
+    dl = folium.FeatureGroup(name="Départements")
+    folium.GeoJson({"type": "FeatureCollection", "features": dep_feats},
+                   style_function=lambda f: {"color": "#555555", "weight": 2, "dashArray": "6 4"}).add_to(dl)
+    dl.add_to(m)
+
+    folium.LayerControl(collapsed=False).add_to(m)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms.to_numpy())
+    m.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    m.get_root().html.add_child(folium.Element(_legend(data, colours)))
+    m.get_root().title = data.titre
+    return _deterministic_ids(m.get_root().render())
+
+
+def map_png(data: MapData, width_in: float = 11.0) -> bytes:
+    """The static map (PNG) with the symbology of the interactive map."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    codes = pd.Index(data.communes["code_commune"])
+    geoms = display_geometries(codes)
+    outlines = _outlines(data.communes, geoms)
+    colours = cpts_colours(data.communes, outlines) if len(outlines) else {}
+    com = data.communes.set_index("code_commune").loc[geoms.index]
+    gdf = gpd.GeoDataFrame(com, geometry=geoms.to_numpy(), crs=geoms.crs).to_crs(3857)
+    if data.plan:
+        first = gdf["cpts"].fillna("").str.split(JOIN, regex=False).str[0]
+        gdf["fill"] = first.map(colours).fillna(WHITE_ZONE["fill"])
+        changed = gdf.get("action", pd.Series("", index=gdf.index)).isin(["extension", "nouvelle_cpts"])
+    else:
+        gdf["fill"] = np.where(gdf["zone_blanche"].astype(bool), WHITE_ZONE["fill"],
+                               gdf["statut"].map(STATUS_COLOURS).fillna(STATUS_COLOURS["inconnu"]))
+        changed = pd.Series(False, index=gdf.index)
+    fig, ax = plt.subplots(figsize=(width_in, width_in * 0.8), dpi=110)
+    gdf.plot(ax=ax, color=gdf["fill"], edgecolor="#888888", linewidth=0.2, alpha=0.85)
+    white = gdf[gdf["zone_blanche"].astype(bool)]
+    if len(white):
+        white.plot(ax=ax, facecolor="none", edgecolor=WHITE_ZONE["edge"], linewidth=0.8, linestyle="--")
+    if changed.any():
+        gdf[changed].plot(ax=ax, facecolor="none", edgecolor="#000000", linewidth=0.8, linestyle="--")
+    over = gdf[gdf["nb_cpts"].astype(int) > 1]
+    if len(over):
+        over.plot(ax=ax, color=OVERLAP["fill"], edgecolor=OVERLAP["edge"], linewidth=1.5)
+    if len(outlines):
+        ol = outlines.to_crs(3857)
+        ol.boundary.plot(ax=ax, color=[colours[c] for c in ol["cpts"]] if data.plan else "#111111", linewidth=1.6)
+        if len(ol) <= 80:
+            for name, p in zip(ol["cpts"], shapely.point_on_surface(ol.geometry.to_numpy())):
+                ax.annotate(name, (p.x, p.y), ha="center", va="center", fontsize=7, fontweight="bold",
+                            path_effects=[__import__("matplotlib.patheffects", fromlist=["x"]).withStroke(
+                                linewidth=2.5, foreground="white")])
+    handles = ([Patch(facecolor=STATUS_COLOURS[s], edgecolor="#555555", label=settings.STATUS_LABELS[s])
+                for s in settings.STATUSES] + [
+        Patch(facecolor=WHITE_ZONE["fill"], edgecolor=WHITE_ZONE["edge"], linestyle="--", label="Zone blanche"),
+        Patch(facecolor=OVERLAP["fill"], edgecolor=OVERLAP["edge"], label="Chevauchement")]
+        if not data.plan else [
+        Patch(facecolor="#cccccc", edgecolor="#555555", label="Périmètre proposé (couleur par CPTS)"),
+        Patch(facecolor="#888888", edgecolor="#000000", linestyle="--", label="Extension ou nouvelle CPTS")])
+    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
+    ax.set_title(f"{data.titre}\n{data.sous_titre}", fontsize=10)
+    ax.set_axis_off()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def audit_subtitle(s: dict) -> str:
+    rate = f"{s['taux_couverture'] * 100:.1f}".replace(".", ",")
+    return (f"Couverture {rate} % ; population : {s['millesime_population']} ; COG {s['cog']} ; "
+            "contours IGN ADMIN EXPRESS")
+
+
+def audit_map_data(audit, titre: str | None = None) -> MapData:
+    """Map content of an audit (from the API object)."""
+    s = audit.synthese
+    return MapData(
+        communes=pd.DataFrame(audit.communes.drop(columns="geometry")),
+        cpts=audit.cpts,
+        titre=titre or f"CPTS et zones blanches — département(s) {', '.join(s['perimetre'])}",
+        sous_titre=audit_subtitle(s),
+    )
+
+
+def plan_map_data(plan, titre: str | None = None) -> MapData:
+    """Map content of a plan: the proposed perimeters with each proposal."""
+    com = pd.DataFrame(plan.apres.communes.drop(columns="geometry"))
+    actions = plan.propositions.drop_duplicates("code_commune").set_index("code_commune")["action"]
+    com["action"] = com["code_commune"].map(actions).fillna("")
+    scen = plan.scenario
+    cpts = plan.apres.cpts.copy()
+    cpts["nouvelle"] = cpts["cpts"].map({r["cpts"]: r["nouvelle"] for r in scen["cpts"]}).fillna(False)
+    return MapData(
+        communes=com, cpts=cpts, plan=True,
+        titre=titre or f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}",
+        sous_titre=(f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) CPTS, "
+                    f"{scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
+                    f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}"),
+    )

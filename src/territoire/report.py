@@ -1,0 +1,242 @@
+"""Meeting pack: ``rapport.xlsx`` (the tables, formatted) and ``rapport.html`` (one printable page
+per département: key figures, static map, the tables that matter)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import zipfile
+
+import jinja2
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from . import settings
+
+#: French column headers of the workbook.
+HEADERS = {
+    "cpts": "CPTS", "statut": "Statut", "nb_communes": "Communes", "population": "Population",
+    "taille": "Taille", "financement_fonctionnement": "Financement de fonctionnement (€/an)",
+    "financement_max_annuel": "Financement ACI maximal (€/an)", "departements": "Départements",
+    "nb_morceaux": "Morceaux", "enclaves": "Enclaves", "communes_en_chevauchement": "Communes en chevauchement",
+    "ecart_seuil": "Écart au seuil le plus proche (hab.)", "code_commune": "Code INSEE", "nom": "Commune",
+    "departement": "Département", "nb_cpts": "Nombre de CPTS", "zone_blanche": "Zone blanche",
+    "zone_blanche_id": "Zone blanche n°", "epci_siren": "EPCI (SIREN)", "epci_nom": "EPCI",
+    "superficie_km2": "Superficie (km²)", "densite": "Densité (hab./km²)", "typologie": "Typologie",
+    "communes": "Codes des communes", "noms": "Communes", "cpts_voisines": "CPTS voisines",
+    "cpts_a": "CPTS A", "cpts_b": "CPTS B", "action": "Proposition", "cpts_cible": "CPTS proposée",
+    "alternative": "Autre possibilité", "motif": "Motif",
+}
+SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"),
+          ("Chevauchements", "chevauchements.csv"), ("Zones blanches", "zones_blanches.csv"),
+          ("Propositions", "propositions.csv")]
+FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+
+def _synthesis_rows(synthese: dict) -> list[tuple[str, object]]:
+    rows = [("Départements", ", ".join(synthese["perimetre"])),
+            ("Population (millésime)", synthese["millesime_population"]),
+            ("Population totale", synthese["population_totale"]),
+            ("Population couverte par une CPTS", synthese["population_couverte"]),
+            ("Taux de couverture", synthese["taux_couverture"]),
+            ("Taux de couverture par une CPTS signataire ACI", synthese["taux_couverture_aci"])]
+    for s, v in synthese["population_couverte_par_statut"].items():
+        rows.append((f"Population couverte — {settings.STATUS_LABELS.get(s, s)}", v))
+    rows += [("Nombre de CPTS", synthese["nb_cpts"])]
+    rows += [(f"CPTS de taille {t}", n) for t, n in synthese["nb_cpts_par_taille"].items()]
+    rows += [("Communes en chevauchement", synthese["nb_communes_en_chevauchement"]),
+             ("Population en chevauchement", synthese["population_en_chevauchement"]),
+             ("Zones blanches", synthese["nb_zones_blanches"]),
+             ("Communes en zone blanche", synthese["nb_communes_zones_blanches"]),
+             ("Population en zone blanche", synthese["population_zones_blanches"])]
+    rows += [(f"Avertissement {i + 1}", w) for i, w in enumerate(synthese["avertissements"])]
+    return rows
+
+
+def workbook(synthese: dict, tables: dict[str, pd.DataFrame]) -> bytes:
+    """The formatted workbook (French headers, thousands separators, frozen headers, fitted widths).
+
+    Byte-identical for identical inputs (fixed zip dates and document properties).
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Synthèse"
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDE6F0")
+    ws.append(["Indicateur", "Valeur"])
+    for label, value in _synthesis_rows(synthese):
+        ws.append([label, value])
+        cell = ws.cell(ws.max_row, 2)
+        if isinstance(value, float):
+            cell.number_format = "0.0%"
+        elif isinstance(value, int):
+            cell.number_format = "#,##0"
+    _finish_sheet(ws, bold, head_fill)
+    for title, name in SHEETS[1:]:
+        if name not in tables:
+            continue
+        df = tables[name]
+        ws = wb.create_sheet(title)
+        ws.append([HEADERS.get(c, c) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+        for j, col in enumerate(df.columns, start=1):
+            if pd.api.types.is_integer_dtype(df[col]) or col in ("population",):
+                fmt = "#,##0"
+            elif pd.api.types.is_float_dtype(df[col]):
+                fmt = "#,##0.00"
+            else:
+                continue
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        _finish_sheet(ws, bold, head_fill)
+    wb.properties.creator = "territoire"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue())
+
+
+def _finish_sheet(ws, bold: Font, fill: PatternFill) -> None:
+    # openpyxl takes any text starting with "=" for a formula: input names are text, never formulas.
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    for cell in ws[1]:
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    for j, col in enumerate(ws.iter_cols(min_row=1, max_row=min(ws.max_row, 500)), start=1):
+        width = max((len(str(c.value)) for c in col if c.value is not None), default=8)
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+
+
+def _stable_zip(data: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z", content)
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_DATE)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(zi, content)
+    return out.getvalue()
+
+
+_TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>{{ titre }}</title>
+<style>
+body{font:12px/1.35 sans-serif;margin:0;color:#111}
+section{padding:14mm 12mm;page-break-after:always}
+h1{font-size:18px;margin:0 0 2px} h2{font-size:14px;margin:10px 0 4px}
+.sous{color:#444;margin-bottom:8px}
+.chiffres{display:grid;grid-template-columns:repeat(4,1fr);gap:6px;margin:8px 0}
+.chiffre{border:1px solid #bbb;border-radius:4px;padding:6px}
+.chiffre b{display:block;font-size:16px}
+table{border-collapse:collapse;width:100%;margin-top:4px}
+th,td{border:1px solid #ccc;padding:2px 4px;text-align:left;vertical-align:top}
+td.n{text-align:right;white-space:nowrap} th{background:#dde6f0}
+img{max-width:100%;max-height:110mm;display:block;margin:6px auto}
+.note{color:#555;font-size:10px}
+@page{size:A4 portrait;margin:0}
+</style></head><body>
+{% for dep in departements %}
+<section>
+<h1>{{ titre }} — {{ dep.nom }} ({{ dep.code }})</h1>
+<div class="sous">{{ sous_titre }}</div>
+<div class="chiffres">
+{% for label, value in dep.chiffres %}<div class="chiffre">{{ label }}<b>{{ value }}</b></div>{% endfor %}
+</div>
+{% if carte %}<img alt="Carte" src="data:image/png;base64,{{ carte }}">{% endif %}
+{% for t in dep.tables %}
+<h2>{{ t.titre }}</h2>
+{% if t.lignes %}<table><tr>{% for h in t.entetes %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for ligne in t.lignes %}<tr>{% for v, num in ligne %}<td{% if num %} class="n"{% endif %}>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+</table>{% if t.reste %}<div class="note">… et {{ t.reste }} autre(s) ligne(s) : voir rapport.xlsx.</div>{% endif %}
+{% else %}<div class="note">Aucune.</div>{% endif %}
+{% endfor %}
+<div class="note">Sources : INSEE (COG, populations), IGN ADMIN EXPRESS, DGCL ; calculs : territoire.</div>
+</section>
+{% endfor %}
+</body></html>
+""")
+
+
+def _n(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "—"
+    if isinstance(v, float) and not float(v).is_integer():
+        return f"{v:,.1f}".replace(",", " ").replace(".", ",")
+    return f"{int(v):,}".replace(",", " ")
+
+
+def _table(title: str, df: pd.DataFrame, cols: list[str], limit: int = 15) -> dict:
+    sub = df[cols].head(limit)
+    def num(v: object) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+    lines = [[(_n(v) if num(v) else ("" if pd.isna(v) else str(v)), num(v)) for v in row]
+             for row in sub.itertuples(index=False)]
+    return {"titre": title, "entetes": [HEADERS.get(c, c) for c in cols], "lignes": lines,
+            "reste": max(len(df) - limit, 0)}
+
+
+def _touches(departements: pd.Series, code: str) -> pd.Series:
+    return departements.fillna("").astype(str).str.split(", ").map(lambda d: code in d).astype(bool)
+
+
+def html_report(synthese: dict, tables: dict[str, pd.DataFrame], titre: str, sous_titre: str,
+                png: bytes | None) -> str:
+    """One printable page per département of the scope."""
+    cpts = tables["cpts.csv"]
+    zones = tables["zones_blanches.csv"]
+    over = tables["chevauchements.csv"]
+    props = tables.get("propositions.csv")
+    deps = []
+    for code, fig in synthese["par_departement"].items():
+        c = cpts[_touches(cpts["departements"], code)]
+        z = zones[_touches(zones["departements"], code)]
+        z = z.sort_values("population", ascending=False)
+        o = over[over["departement"] == code]
+        chiffres = [("Population", _n(fig["population_totale"])),
+                    ("Couverte par une CPTS", f"{fig['taux_couverture'] * 100:.1f} %".replace(".", ",")),
+                    ("Couverte par une CPTS signataire ACI", f"{fig['taux_couverture_aci'] * 100:.1f} %".replace(".", ",")),
+                    ("CPTS", _n(fig["nb_cpts"])),
+                    ("Communes en chevauchement", _n(fig["nb_communes_en_chevauchement"])),
+                    ("Zones blanches", _n(fig["nb_zones_blanches"])),
+                    ("Population en zone blanche", _n(fig["population_zones_blanches"])),
+                    ("Tailles 1/2/3/4", "/".join(str(fig["nb_cpts_par_taille"][t]) for t in "1234"))]
+        tabs = [_table("CPTS", c, ["cpts", "statut", "nb_communes", "population", "taille",
+                                   "financement_max_annuel", "nb_morceaux"]),
+                _table("Communes en chevauchement", o, ["code_commune", "nom", "population", "cpts"]),
+                _table("Zones blanches (les plus peuplées)", z, ["zone_blanche_id", "nb_communes", "population",
+                                                                  "typologie", "cpts_voisines"], limit=10)]
+        if props is not None:
+            p = props[props["code_commune"].str.startswith(code)]
+            summary = (p.groupby(["action", "cpts_cible"], sort=True)
+                       .agg(communes=("code_commune", "size"), population=("population", "sum")).reset_index())
+            summary.columns = ["action", "cpts_cible", "nb_communes", "population"]
+            tabs.append(_table("Propositions", summary, ["action", "cpts_cible", "nb_communes", "population"], 20))
+        deps.append({"code": code, "nom": fig.get("nom", ""), "chiffres": chiffres, "tables": tabs})
+    return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps,
+                            carte=base64.b64encode(png).decode() if png else "")
+
+
+def meeting_pack(data, synthese: dict, tables: dict[str, pd.DataFrame], hors_ligne: bool = False) -> dict[str, bytes]:
+    """``carte.html``, ``carte.png``, ``rapport.xlsx`` and ``rapport.html`` for a map's content."""
+    from . import render
+
+    png = render.map_png(data)
+    return {
+        "carte.html": render.map_html(data, hors_ligne=hors_ligne).encode("utf-8"),
+        "carte.png": png,
+        "rapport.xlsx": workbook(synthese, tables),
+        "rapport.html": html_report(synthese, tables, data.titre, data.sous_titre, png).encode("utf-8"),
+    }
