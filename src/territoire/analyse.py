@@ -278,17 +278,14 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     table = table.join(funding(table["taille"]))
     table["ecart_seuil"] = threshold_gap(table["population"])
 
-    # Pieces: components of each perimeter on the adjacency graph.
+    # Pieces: components of one graph whose nodes are (CPTS, commune) pairs.
     e = edges.merge(rows[["cpts", "code_commune"]].rename(columns={"code_commune": "u"}), on="u")
     e = e.merge(rows[["cpts", "code_commune"]].rename(columns={"code_commune": "v"}), on=["v", "cpts"])
-    pieces = {}
-    for name, grp in rows.groupby("cpts", sort=True):
-        gg = nx.Graph()
-        gg.add_nodes_from(grp["code_commune"])
-        sub = e[e["cpts"] == name]
-        gg.add_edges_from(sub[["u", "v"]].itertuples(index=False, name=None))
-        pieces[name] = nx.number_connected_components(gg)
-    table["nb_morceaux"] = pd.Series(pieces)
+    gg = nx.Graph()
+    gg.add_nodes_from(zip(rows["cpts"], rows["code_commune"]))
+    gg.add_edges_from(zip(zip(e["cpts"], e["u"]), zip(e["cpts"], e["v"])))
+    pieces = pd.Series([min(c)[0] for c in nx.connected_components(gg)]).value_counts()
+    table["nb_morceaux"] = pieces.reindex(table.index).fillna(0).astype("int64")
 
     table["enclaves"] = _enclaves(zones, edges, members, units).reindex(table.index).fillna("")
     table = table.reset_index(names="cpts")
@@ -308,24 +305,28 @@ def _enclaves(zones: gpd.GeoDataFrame, edges: pd.DataFrame, members: pd.Series,
     """
     if zones.empty:
         return pd.Series(dtype=object)
-    found: dict[str, list[str]] = {}
-    for _, z in zones.iterrows():
-        codes = z["communes"].split(JOIN)
-        nb = graph_neighbours(edges, pd.Index(codes))
-        nb = nb[~nb["v"].isin(codes)]
-        if nb.empty:
-            continue
-        owners = nb["v"].map(members)
-        if owners.isna().any():
-            continue
-        names = {n for lst in owners for n in lst}
-        if len(names) != 1 or any(len(lst) != 1 for lst in owners):
-            continue
-        epsg = settings.metric_crs(units.at[codes[0], "departement"])
-        outline = gpd.GeoSeries([z.geometry], crs=zones.crs).to_crs(epsg).length.iloc[0]
-        if outline > 0 and nb["longueur_m"].sum() >= 0.95 * outline:
-            found.setdefault(names.pop(), []).extend(codes)
-    return pd.Series({k: JOIN.join(sorted(v)) for k, v in found.items()}, dtype=object)
+    zone_of = zones.set_index("zone_blanche_id")["communes"].str.split(JOIN, regex=False).explode()
+    zone_of = pd.Series(zone_of.index, index=zone_of.to_numpy())
+    nb = graph_neighbours(edges, zone_of.index)
+    nb = nb[~nb["v"].isin(zone_of.index)].copy()
+    nb["zone"] = nb["u"].map(zone_of)
+    owners = nb["v"].map(members)
+    nb["owner"] = owners.map(lambda o: o[0] if isinstance(o, list) and len(o) == 1 else None)
+    nb["ok"] = nb["owner"].notna()
+    per_zone = nb.groupby("zone").agg(ok=("ok", "all"), n=("owner", "nunique"), owner=("owner", "first"),
+                                      border=("longueur_m", "sum"))
+    cand = per_zone[per_zone["ok"] & (per_zone["n"] == 1)]
+    if cand.empty:
+        return pd.Series(dtype=object)
+    z = zones.set_index("zone_blanche_id").loc[cand.index]
+    first = z["communes"].str.split(JOIN, regex=False).str[0]
+    epsg = first.map(units["departement"]).map(settings.metric_crs)
+    outline = pd.Series(0.0, index=z.index)
+    for crs, idx in z.groupby(epsg).groups.items():
+        outline.loc[idx] = gpd.GeoSeries(z.loc[idx].geometry, crs=zones.crs).to_crs(crs).length
+    found = cand[(outline > 0) & (cand["border"] >= 0.95 * outline)]
+    codes = z.loc[found.index, "communes"]
+    return codes.groupby(found["owner"]).agg(lambda s: JOIN.join(sorted(c for v in s for c in v.split(JOIN))))
 
 
 def _overlap_pairs(mem: pd.DataFrame, com: gpd.GeoDataFrame) -> pd.DataFrame:

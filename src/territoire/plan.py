@@ -168,7 +168,8 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
 
 def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g: nx.Graph,
            units: pd.DataFrame, cpts_deps: dict[str, set[str]], cpts_epcis: dict[str, set[str]],
-           rank: dict[str, int], params: Parametres) -> dict[str, tuple[str, float, bool]]:
+           rank: dict[str, int], params: Parametres,
+           owner: dict[str, str] | None = None) -> dict[str, tuple[str, float, bool]]:
     """Grow neighbouring CPTS into a white zone, one commune at a time.
 
     A commune can only join a CPTS it borders, so every perimeter stays in
@@ -181,10 +182,12 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
     -------
     dict
         code -> (cpts, shared border in metres, same EPCI) for the communes taken.
-        ``sets``, ``pops``, ``cpts_deps`` and ``cpts_epcis`` are updated in place.
+        ``sets``, ``pops``, ``cpts_deps``, ``cpts_epcis`` and ``owner`` (code -> CPTS,
+        built from ``sets`` when not given) are updated in place.
     """
     zone_set = set(zone)
-    owner = {c: name for name, s in sets.items() for c in s}
+    if owner is None:
+        owner = {c: name for name, s in sets.items() for c in s}
     epci = units["epci_siren"]
     dep = units["departement"]
     pop = units["population"].fillna(0)
@@ -339,19 +342,27 @@ def _grow(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float
 
 # --- Whole plan --------------------------------------------------------------------------
 
-def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.Series:
-    """Polsby-Popper index (4πA/P², 1 for a disc) of each perimeter."""
-    geo = units.loc[perimeters["code_commune"]]
-    epsg = perimeters["code_commune"].map(units["departement"]).map(settings.metric_crs)
-    out = {}
-    for crs, idx in perimeters.groupby(epsg.to_numpy()).groups.items():
-        sub = perimeters.loc[idx]
-        g = gpd.GeoDataFrame({"cpts": sub["cpts"].to_numpy()},
-                             geometry=geo.geometry.loc[sub["code_commune"]].to_numpy(), crs=units.crs)
-        d = g.to_crs(crs).dissolve("cpts")
-        ratio = 4 * math.pi * d.area / d.length.pow(2)
-        out.update(ratio.round(3).to_dict())
-    return pd.Series(out).sort_index()
+def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame) -> pd.Series:
+    """Polsby-Popper index (4πA/P², 1 for a disc) of each perimeter.
+
+    No dissolve: the area is the sum of the communes' areas and the outline
+    the sum of their outlines less twice the borders they share (graph edges).
+    """
+    codes = pd.Index(perimeters["code_commune"].unique())
+    sub = units.loc[codes]
+    area = pd.Series(0.0, index=codes)
+    length = pd.Series(0.0, index=codes)
+    for crs, grp in sub.groupby(sub["departement"].map(settings.metric_crs)):
+        proj = grp.geometry.to_crs(crs)
+        area.loc[grp.index] = proj.area.to_numpy()
+        length.loc[grp.index] = proj.length.to_numpy()
+    m = perimeters[["cpts", "code_commune"]].drop_duplicates()
+    a = m["code_commune"].map(area).groupby(m["cpts"]).sum()
+    p = m["code_commune"].map(length).groupby(m["cpts"]).sum()
+    inner = edges.merge(m.rename(columns={"code_commune": "u"}), on="u").merge(
+        m.rename(columns={"code_commune": "v"}), on=["v", "cpts"])
+    p = p - 2 * inner.groupby("cpts")["longueur_m"].sum().reindex(p.index).fillna(0)
+    return (4 * math.pi * a / p.clip(lower=1) ** 2).clip(upper=1).round(3).sort_index()
 
 
 def _split_epcis(perimeters: pd.DataFrame, scope_units: pd.DataFrame) -> int:
@@ -404,10 +415,18 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     statut = per.groupby("cpts")["statut"].first().to_dict()
     rank = {c: settings.STATUS_RANK.get(s, -1) if isinstance(s, str) else -1 for c, s in statut.items()}
     pop = units["population"].fillna(0)
-    pops = {c: float(pop[list(s)].sum()) for c, s in sets.items()}
+    m = members.assign(population=members["code_commune"].map(pop),
+                       departement=members["code_commune"].map(units["departement"]),
+                       epci=members["code_commune"].map(units["epci_siren"]))
+    pops = m.groupby("cpts")["population"].sum().astype(float).to_dict()
     pops_before = dict(pops)
-    deps = {c: set(units.loc[list(s), "departement"]) for c, s in sets.items()}
-    epcis = {c: set(units.loc[list(s), "epci_siren"].dropna()) for c, s in sets.items()}
+    deps = m.groupby("cpts")["departement"].agg(set).to_dict()
+    epcis = m.dropna(subset=["epci"]).groupby("cpts")["epci"].agg(set).to_dict()
+    for c in sets:
+        pops.setdefault(c, 0.0)
+        deps.setdefault(c, set())
+        epcis.setdefault(c, set())
+    owner = {code: c for c, s in sets.items() for code in s}
 
     new_groups: list[tuple[list[str], str]] = []
     zones = audit.zones_blanches.sort_values("zone_blanche_id")
@@ -416,7 +435,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         zid = z["zone_blanche_id"]
         rest = codes
         if z["population"] <= params.population_max_zone_extension:
-            taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params)
+            taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params, owner)
             for code, (name, b, same) in sorted(taken.items()):
                 proposals.append({
                     "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
@@ -465,19 +484,19 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     order = {"arbitrage_chevauchement": 0, "extension": 1, "nouvelle_cpts": 2}
     props = props.sort_values(["action", "cpts_cible", "code_commune"],
                               key=lambda s: s.map(order) if s.name == "action" else s).reset_index(drop=True)
-    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before)
+    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
     return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
                 journal=journal)
 
 
 def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.DataFrame,
-              units: gpd.GeoDataFrame, params: Parametres, pops_before: dict) -> dict:
+              units: gpd.GeoDataFrame, params: Parametres, pops_before: dict, edges: pd.DataFrame) -> dict:
     keys = ["population_totale", "population_couverte", "taux_couverture", "taux_couverture_aci",
             "nb_cpts", "nb_communes_en_chevauchement", "population_en_chevauchement", "nb_zones_blanches",
             "nb_communes_zones_blanches", "population_zones_blanches"]
     b = before.cpts.set_index("cpts")
     a = after.cpts.set_index("cpts")
-    compact = _compactness(perimeters, units)
+    compact = _compactness(perimeters, units, edges)
     rows = []
     for name in sorted(set(b.index) | set(a.index)):
         rb = b.loc[name] if name in b.index else None
