@@ -45,11 +45,6 @@ def normalise_code(values: pd.Series) -> pd.DataFrame:
     }, index=values.index)
 
 
-def is_code_like(values: pd.Series) -> pd.Series:
-    """True where a value looks like an INSEE code (after repair)."""
-    return normalise_code(values)["code"].fillna("").str.match(_CODE.pattern)
-
-
 def harmonise_codes(codes: pd.Series) -> pd.DataFrame:
     """Map codes of any COG vintage to current territorial units.
 

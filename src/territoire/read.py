@@ -121,7 +121,8 @@ def _score(key: str, alias: str) -> int:
         return 0
     if key == alias:
         return 1000 + len(alias)
-    if re.search(rf"(^| ){re.escape(alias)}( |$)", key):
+    # "Code INSEE (2017)", "Population totale (décembre 2017)": the alias opens the header.
+    if re.match(rf"{re.escape(alias)}( |$)", key):
         return len(alias)
     return 0
 
@@ -305,7 +306,8 @@ def _table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jo
         journal.info(f"{int(repaired.sum())} code(s) INSEE réparé(s) (zéro initial perdu par le "
                      f"tableur), par exemple {ex['brut']} → {ex['code']} (ligne {line[repaired].iloc[0]}).")
 
-    bad_format = codes["code"].notna() & ~codes["code"].str.match(r"^(?:\d{5}|2[AB]\d{3})$").fillna(False)
+    well_formed = codes["code"].str.match(r"^(?:\d{5}|2[AB]\d{3})$").fillna(False).astype(bool)
+    bad_format = codes["code"].notna() & ~well_formed
     for i in df.index[bad_format]:
         journal.warn(f"Ligne {line[i]}, colonne « {headers[roles['code']]} » : « {codes.at[i, 'brut']} » "
                      "n'est pas un code INSEE ; ligne ignorée.")
@@ -335,15 +337,14 @@ def _table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jo
 
 def _match_missing_codes(rows: pd.DataFrame, roles: dict[str, int], df: pd.DataFrame,
                          headers: list[str], journal: Journal) -> None:
+    for i in rows.index[rows["code"].isna() & rows["nom"].isna()]:
+        journal.warn(f"Ligne {rows.at[i, '_ligne']} : ni code INSEE ni nom de commune ; ligne ignorée.")
     todo = rows["code"].isna() & rows["nom"].notna()
     if not todo.any():
-        missing = rows["code"].isna()
-        for i in rows.index[missing]:
-            journal.warn(f"Ligne {rows.at[i, '_ligne']} : ni code INSEE ni nom de commune ; ligne ignorée.")
         return
     units = reference.units()
-    known = rows["code"].map(harmonise.harmonise_codes(rows["code"].dropna())["code_commune"]
-                             .groupby(level=0).first()) if rows["code"].notna().any() else None
+    known = (harmonise.harmonise_codes(rows["code"].dropna())["code_commune"].groupby(level=0).first()
+             .reindex(rows.index) if rows["code"].notna().any() else None)
     dep_of = pd.Series(None, index=rows.index, dtype=object)
     if "departement" in roles:
         dep_col = df.loc[rows.index, roles["departement"]].astype(str).str.strip()
@@ -510,7 +511,7 @@ def read_perimeter_layer(path: str | Path, *, majority: float = settings.POLYGON
     headers = [c for c in gdf.columns if c != gdf.geometry.name]
     roles = detect_roles(headers, ("cpts", "statut"))
     if "cpts" not in roles:
-        text_cols = [c for c in headers if gdf[c].dtype == object and gdf[c].notna().all()
+        text_cols = [c for c in headers if pd.api.types.is_string_dtype(gdf[c]) and gdf[c].notna().all()
                      and gdf[c].nunique() == len(gdf)]
         if not text_cols:
             raise TerritoireError("aucun champ ne donne le nom des CPTS (attendu : « CPTS », "
