@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  "tailles, financement ACI, couverture et zones blanches.",
                      epilog="exemple :\n  territoire analyse data/exemples/essonne_2019_perimetres.csv\n\n"
                             "Aide d'une commande : territoire COMMANDE --help")
-    parser.add_argument("--version", action="version", version=f"territoire {__version__}")
+    parser.add_argument("--version", action="version", version=f"territoire {__version__}",
+                        help="affiche la version et quitte")
     sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE",
                                 parser_class=_Parser)
     sub.required = True

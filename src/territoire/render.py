@@ -76,16 +76,33 @@ def esc(value: object) -> str:
     return html.escape("" if value is None or value is pd.NA else str(value), quote=True)
 
 
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygons of each geometry (unions and roundings can leave stray lines or points)."""
+    out = np.array(geoms, dtype=object)
+    mixed = np.flatnonzero(~np.isin(shapely.get_type_id(out), (3, 6)))
+    for i in mixed:
+        parts = [p for p in shapely.get_parts(shapely.get_parts(out[i])) if p.geom_type == "Polygon"]
+        out[i] = shapely.multipolygons(parts) if parts else out[i]
+    return out
+
+
 def display_geometries(codes: pd.Index) -> gpd.GeoSeries:
-    """Outlines of the units to draw, simplified as a coverage and rounded."""
+    """Outlines of the units to draw, simplified as a coverage and rounded.
+
+    Rounding is applied to shared vertices identically on both sides, so
+    neighbours stay edge to edge; a polygon the rounding would make invalid
+    keeps its unrounded outline.
+    """
     units = reference.units().loc[sorted(codes)]
     geoms = units.geometry.to_numpy()
-    tol = 0.0005 if len(geoms) <= 3000 else 0.003
+    # A département keeps its detail; a national map is lighter (about 500 m and 10 m).
+    small = len(geoms) <= 3000
+    tol, decimals = (0.0005, 5) if small else (0.007, 4)
     simple = shapely.coverage_simplify(geoms, tol)
     simple = np.where(shapely.is_valid(simple) & ~shapely.is_empty(simple), simple, geoms)
-    rounded = shapely.transform(simple, lambda xy: np.round(xy, 5))
-    rounded = np.where(shapely.is_valid(rounded), rounded, simple)
-    return gpd.GeoSeries(rounded, index=units.index, crs=units.crs)
+    rounded = shapely.transform(simple, lambda xy: np.round(xy, decimals))
+    rounded = np.where(shapely.is_valid(rounded) & ~shapely.is_empty(rounded), rounded, simple)
+    return gpd.GeoSeries(polygonal(rounded), index=units.index, crs=units.crs)
 
 
 def _memberships(communes: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +115,9 @@ def _memberships(communes: pd.DataFrame) -> pd.DataFrame:
 def _outlines(communes: pd.DataFrame, geoms: gpd.GeoSeries) -> gpd.GeoDataFrame:
     m = _memberships(communes)
     g = gpd.GeoDataFrame(m, geometry=geoms.loc[m["code_commune"]].to_numpy(), crs=geoms.crs)
-    return g.dissolve("cpts").reset_index()[["cpts", "geometry"]]
+    out = g.dissolve("cpts").reset_index()[["cpts", "geometry"]]
+    out["geometry"] = polygonal(out.geometry.to_numpy())
+    return out
 
 
 def cpts_colours(communes: pd.DataFrame, outlines: gpd.GeoDataFrame) -> dict[str, str]:
@@ -117,7 +136,9 @@ def _status_label(s: object) -> str:
     return settings.STATUS_LABELS.get(str(s), "Aucune CPTS") if s not in ("", None) else "Aucune CPTS"
 
 
-def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str]) -> list[dict]:
+def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str],
+              overlaps: set[str]) -> list[dict]:
+    """GeoJSON features of the communes; fills ``overlaps`` with the codes in several CPTS."""
     feats = []
     com = data.communes.sort_values("code_commune")
     for r in com.itertuples(index=False):
@@ -139,11 +160,14 @@ def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str]) -> l
                 "kind": "commune", "code": esc(r.code_commune), "nom": esc(r.nom),
                 "population": fmt(r.population), "cpts": esc(r.cpts) if r.cpts else "aucune (zone blanche)",
                 "statut": esc(_status_label(r.statut)), "fill": fill, "opacity": opacity,
-                "blanche": white, "chevauchement": overlap, "action": action,
-                "action_label": {"extension": "extension proposée", "nouvelle_cpts": "nouvelle CPTS proposée",
-                                 "arbitrage_chevauchement": "chevauchement à arbitrer"}.get(action, "—"),
+                "blanche": white, "action": action,
+                **({"action_label": {"extension": "extension proposée", "nouvelle_cpts": "nouvelle CPTS proposée",
+                                     "arbitrage_chevauchement": "chevauchement à arbitrer"}.get(action, "—")}
+                   if data.plan else {}),
             },
         })
+        if overlap:
+            overlaps.add(r.code_commune)
     return feats
 
 
@@ -255,7 +279,8 @@ def map_html(data: MapData, hors_ligne: bool = False) -> str:
         m.get_root().header.add_child(folium.Element(_offline_assets()))
     m.get_root().header.add_child(folium.Element(_CHECK_SCRIPT + _CSS))
 
-    feats = _features(data, geoms, colours)
+    overlaps: set[str] = set()
+    feats = _features(data, geoms, colours, overlaps)
     com_layer = folium.FeatureGroup(name="Communes" + (" (CPTS proposée)" if data.plan else " (statut de la CPTS)"))
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
@@ -274,7 +299,8 @@ def map_html(data: MapData, hors_ligne: bool = False) -> str:
     ).add_to(com_layer)
     com_layer.add_to(m)
 
-    special = [f for f in feats if f["properties"]["chevauchement"] or f["properties"]["action"] == "arbitrage_chevauchement"]
+    special = [f for f in feats if f["properties"]["code"] in overlaps
+               or f["properties"]["action"] == "arbitrage_chevauchement"]
     if special:
         over = folium.FeatureGroup(name="Chevauchements" + (" arbitrés" if data.plan else ""))
         folium.GeoJson({"type": "FeatureCollection",
