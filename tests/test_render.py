@@ -111,6 +111,10 @@ def test_hostile_names_are_shown_as_text_everywhere(tmp_path):
     target = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert target and all(c.data_type == "s" for c in target)
     assert pd.read_excel(out / "rapport.xlsx", sheet_name="CPTS")["CPTS"].tolist().count(formula) == 1
+    # In the CSV the formula is defused for spreadsheets, and reads back to the same name.
+    assert "'=HYPERLINK" in (out / "cpts.csv").read_text(encoding="utf-8-sig")
+    from territoire import read
+    assert formula in set(read.read_perimeters(out / "perimetres.csv").table["cpts"])
     if CHROMIUM:
         dom = browser(out / "carte.html", "--dump-dom")
         assert 'data-erreurs=""' in dom and 'data-cpts="2"' in dom

@@ -39,8 +39,24 @@ def _writable_parent(path: Path) -> None:
         raise TerritoireError(f"le dossier {path.parent} n'est pas accessible en écriture.")
 
 
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix with ``'`` the text cells a spreadsheet would run as a formula (``= + - @``).
+
+    :func:`territoire.read.read_perimeters` strips that prefix again, so names survive a round trip.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in FORMULA_START else v)
+    return out
+
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a table atomically in the CSV dialect of :data:`CSV_OPTIONS`."""
+    """Write a table atomically in the CSV dialect of :data:`CSV_OPTIONS` (formulas defused)."""
+    df = defuse_formulas(df)
     write_bytes(df.to_csv(**{k: v for k, v in CSV_OPTIONS.items() if k != "encoding"}).encode("utf-8-sig"), path)
 
 

@@ -109,7 +109,7 @@ def _rows_from_text(text: str, path: Path) -> list[list[str]]:
     sep = max(counts, key=lambda d: (sum(c > 0 for c in counts[d]), min(counts[d]), d == ";"))
     if sum(counts[sep]) == 0:
         sep = ";"
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+    return [[_undefuse(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
 
 
 def _key(header: object) -> str:
@@ -180,7 +180,12 @@ def _grid(path: Path, journal: Journal) -> list[list[str]]:
 def _cell(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return "" if v is None else str(v).strip()
+    return _undefuse("" if v is None else str(v).strip())
+
+
+def _undefuse(text: str) -> str:
+    """Drop the ``'`` our CSV writer puts before text starting like a formula."""
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
 
 
 def _find_header(grid: list[list[str]]) -> tuple[int | None, dict[str, int]]:
