@@ -184,12 +184,8 @@ def map_data_from_folder(folder: Path) -> render.MapData:
         com["action"] = com["code_commune"].map(props.drop_duplicates("code_commune")
                                                 .set_index("code_commune")["action"]).fillna("")
         cpts["nouvelle"] = cpts["cpts"].map({r["cpts"]: r["nouvelle"] for r in scen["cpts"]}).fillna(False)
-        return render.MapData(
-            communes=com, cpts=cpts, plan=True,
-            titre=f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}",
-            sous_titre=(f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) "
-                        f"CPTS, {scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
-                        f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}"))
+        return render.MapData(communes=com, cpts=cpts, plan=True, titre=render.plan_title(scen),
+                              sous_titre=render.plan_subtitle(scen))
     synth = json.loads((folder / "synthese.json").read_text(encoding="utf-8"))
     return render.MapData(communes=com, cpts=cpts,
                           titre=f"CPTS et zones blanches — département(s) {', '.join(synth['perimetre'])}",

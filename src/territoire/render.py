@@ -450,8 +450,15 @@ def plan_map_data(plan, titre: str | None = None) -> MapData:
     cpts["nouvelle"] = cpts["cpts"].map({r["cpts"]: r["nouvelle"] for r in scen["cpts"]}).fillna(False)
     return MapData(
         communes=com, cpts=cpts, plan=True,
-        titre=titre or f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}",
-        sous_titre=(f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) CPTS, "
-                    f"{scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
-                    f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}"),
+        titre=titre or plan_title(scen), sous_titre=plan_subtitle(scen),
     )
+
+
+def plan_title(scen: dict) -> str:
+    return f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}"
+
+
+def plan_subtitle(scen: dict) -> str:
+    return (f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) CPTS, "
+            f"{scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
+            f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}")
