@@ -195,8 +195,10 @@ def map_data_from_folder(folder: Path) -> render.MapData:
 def cmd_carte(args: argparse.Namespace) -> int:
     folder = Path(args.dossier)
     data = map_data_from_folder(folder)
-    export.write_bytes(render.map_html(data, hors_ligne=args.hors_ligne).encode("utf-8"), folder / "carte.html")
-    export.write_bytes(render.map_png(data), folder / "carte.png")
+    layers = render.prepare(data)
+    export.write_bytes(render.map_html(data, hors_ligne=args.hors_ligne, layers=layers).encode("utf-8"),
+                       folder / "carte.html")
+    export.write_bytes(render.map_png(data, layers=layers), folder / "carte.png")
     print(f"Carte écrite dans {folder / 'carte.html'} et {folder / 'carte.png'}"
           + (" (autonome, sans réseau)." if args.hors_ligne else "."))
     return 0

@@ -6,6 +6,7 @@ them and turn their findings into messages.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -105,7 +106,9 @@ def name_key(name: str) -> str:
     return " ".join(tokens)
 
 
+@functools.cache
 def _name_index() -> pd.DataFrame:
+    """Comparison keys of current and delegated commune names (built once per process)."""
     units = reference.units()
     current = pd.DataFrame({"cle": units["nom"].map(name_key), "code_commune": units.index,
                             "departement": units["departement"], "nature": "actuel"})

@@ -259,17 +259,32 @@ def _offline_assets() -> str:
     return f"<style>{css}</style>\n<script>{js}</script>"
 
 
-def map_html(data: MapData, hors_ligne: bool = False) -> str:
+@dataclass
+class Layers:
+    """Display geometries shared by the HTML and PNG maps (computed once per map)."""
+
+    geoms: gpd.GeoSeries
+    outlines: gpd.GeoDataFrame
+    colours: dict[str, str]
+
+
+def prepare(data: MapData) -> Layers:
+    """Simplified outlines of the communes and CPTS of a map, and the CPTS colours."""
+    geoms = display_geometries(pd.Index(data.communes["code_commune"]))
+    outlines = _outlines(data.communes, geoms)
+    colours = cpts_colours(data.communes, outlines) if len(outlines) else {}
+    return Layers(geoms, outlines, colours)
+
+
+def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = None) -> str:
     """The interactive map as one HTML document.
 
     With ``hors_ligne``, Leaflet is embedded and no tile layer is used: the
     file works with no network at all. Otherwise Leaflet comes from the usual
     CDN and a light background is loaded; vector layers do not depend on it.
     """
-    codes = pd.Index(data.communes["code_commune"])
-    geoms = display_geometries(codes)
-    outlines = _outlines(data.communes, geoms)
-    colours = cpts_colours(data.communes, outlines) if len(outlines) else {}
+    layers = layers or prepare(data)
+    geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
     info = data.cpts.set_index("cpts")
 
     m = folium.Map(tiles=None if hors_ligne else "OpenStreetMap", control_scale=True, prefer_canvas=True,
@@ -366,7 +381,7 @@ def map_html(data: MapData, hors_ligne: bool = False) -> str:
     return _deterministic_ids(m.get_root().render())
 
 
-def map_png(data: MapData, width_in: float = 11.0) -> bytes:
+def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None) -> bytes:
     """The static map (PNG) with the symbology of the interactive map."""
     import matplotlib
 
@@ -374,10 +389,8 @@ def map_png(data: MapData, width_in: float = 11.0) -> bytes:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    codes = pd.Index(data.communes["code_commune"])
-    geoms = display_geometries(codes)
-    outlines = _outlines(data.communes, geoms)
-    colours = cpts_colours(data.communes, outlines) if len(outlines) else {}
+    layers = layers or prepare(data)
+    geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
     com = data.communes.set_index("code_commune").loc[geoms.index]
     gdf = gpd.GeoDataFrame(com, geometry=geoms.to_numpy(), crs=geoms.crs).to_crs(3857)
     if data.plan:

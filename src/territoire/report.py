@@ -233,9 +233,10 @@ def meeting_pack(data, synthese: dict, tables: dict[str, pd.DataFrame], hors_lig
     """``carte.html``, ``carte.png``, ``rapport.xlsx`` and ``rapport.html`` for a map's content."""
     from . import render
 
-    png = render.map_png(data)
+    layers = render.prepare(data)
+    png = render.map_png(data, layers=layers)
     return {
-        "carte.html": render.map_html(data, hors_ligne=hors_ligne).encode("utf-8"),
+        "carte.html": render.map_html(data, hors_ligne=hors_ligne, layers=layers).encode("utf-8"),
         "carte.png": png,
         "rapport.xlsx": workbook(synthese, tables),
         "rapport.html": html_report(synthese, tables, data.titre, data.sous_titre, png).encode("utf-8"),
