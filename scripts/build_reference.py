@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from territoire.graph import outline_measures
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 
@@ -146,9 +148,12 @@ def build(src: Path) -> None:
     geo = shapely.set_precision(geo, 1e-6)  # ~0.1 m: plenty for 1:25 000 sources, smaller files
     units["geometry"] = geo
 
+    # Geodesic area and outline length, computed once here rather than on every analysis.
+    units["superficie_km2"], units["perimetre_m"] = outline_measures(geo)
+
     cols = ["code", "nom", "type", "commune_parent", "departement", "departement_nom", "region",
             "region_nom", "epci_siren", "epci_nom", "population", "millesime_population",
-            "population_totale_2022", "geometrie_approchee", "geometry"]
+            "population_totale_2022", "geometrie_approchee", "superficie_km2", "perimetre_m", "geometry"]
     gdf = gpd.GeoDataFrame(units[cols], geometry="geometry", crs="EPSG:4326")
     gdf["population"] = gdf["population"].astype("Int64")
     gdf["population_totale_2022"] = gdf["population_totale_2022"].astype("Int64")

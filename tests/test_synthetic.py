@@ -15,3 +15,21 @@ def test_national_scenario_is_realistic_and_deterministic():
                                        left_on="code_commune", right_index=True)
                                .groupby("cpts")["population"].sum())
     assert set(sizes) == {1, 2, 3, 4}
+
+
+def test_benchmark_smoke_run_writes_its_results(tmp_path):
+    """The quick run of benchmarks/run.py (one repetition, département scale) still works."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "RESULTS.md"
+    res = subprocess.run([sys.executable, str(root / "benchmarks" / "run.py"), "--rapide", "--sortie", str(out)],
+                         capture_output=True, text=True, cwd=root)
+    assert res.returncode == 0, res.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "scénario national **synthétique**" in text
+    for step in ("chargement de la référence", "analyse — département (91)", "planifier — département (91)"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {step} |"))
+        assert float(row.split("|")[2].replace(",", ".")) > 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -64,6 +63,12 @@ def size_class(population: pd.Series | np.ndarray) -> np.ndarray:
     return np.select([pop < t1, pop < t2, pop <= t3], [1, 2, 3], 4).astype("int64")
 
 
+def taille(population: float) -> int:
+    """Taille 1-4 of one population (same rule as :func:`size_class`)."""
+    t1, t2, t3 = settings.SIZE_THRESHOLDS
+    return 1 if population < t1 else 2 if population < t2 else 3 if population <= t3 else 4
+
+
 def threshold_gap(population: pd.Series | np.ndarray) -> np.ndarray:
     """Signed distance (inhabitants) to the nearest size threshold: negative below it."""
     pop = np.asarray(population, dtype="float64")[:, None]
@@ -81,6 +86,45 @@ def typology(density: pd.Series) -> pd.Series:
     """``rural`` / ``intermédiaire`` / ``urbain`` from inhabitants per km²."""
     return pd.Series(np.select([density < settings.DENSITY_RURAL, density >= settings.DENSITY_URBAN],
                                ["rural", "urbain"], "intermédiaire"), index=density.index)
+
+
+def isin(values: pd.Series, universe: pd.Index | set | list) -> np.ndarray:
+    """``values.isin(universe)`` by one hash lookup.
+
+    pandas' ``isin`` on Arrow-backed strings converts ``universe`` element by
+    element, which costs seconds when it holds every commune of France.
+    """
+    index = pd.Index(list(universe) if isinstance(universe, set) else universe)
+    return index.unique().get_indexer(values) >= 0
+
+
+def join_groups(keys: pd.Series | np.ndarray, values: pd.Series | np.ndarray, sep: str = JOIN,
+                order: pd.Series | np.ndarray | None = None, unique: bool = True) -> pd.Series:
+    """Values of each key joined by ``sep``, sorted (or in the order of ``order``).
+
+    With ``unique``, each value appears once per key.
+
+    One vectorised pass (``numpy.add.reduceat`` on strings), where a pandas
+    ``groupby().agg(lambda ...)`` would make a Python call per group.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by the sorted distinct keys.
+    """
+    d = pd.DataFrame({"k": np.asarray(keys, dtype=object), "v": np.asarray(values, dtype=object),
+                      "o": np.asarray(values, dtype=object) if order is None else np.asarray(order)})
+    d = d.dropna(subset=["k", "v"])
+    if unique:
+        d = d.drop_duplicates(["k", "v"])
+    d = d.sort_values(["k", "o", "v"], kind="stable")
+    k, v = d["k"].to_numpy(), d["v"].astype(str).to_numpy(dtype=object)
+    if not len(k):
+        return pd.Series(dtype=object)
+    start = np.r_[True, k[1:] != k[:-1]]
+    first = np.flatnonzero(start)
+    pieces = np.where(start, v, sep + v)
+    return pd.Series(np.add.reduceat(pieces, first), index=pd.Index(k[first], dtype=object), dtype=object)
 
 
 # --- Inputs ----------------------------------------------------------------------
@@ -121,25 +165,13 @@ def resolve_scope(perimeters: pd.DataFrame, departements: list[str] | None = Non
 
 # --- Core -------------------------------------------------------------------------
 
-def _areas_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
-    out = pd.Series(0.0, index=gdf.index)
-    fam = gdf["departement"].map(settings.metric_crs)
-    for epsg, grp in gdf.groupby(fam):
-        out.loc[grp.index] = shapely.area(grp.geometry.to_crs(epsg).to_numpy()) / 1e6
-    return out
-
-
 def _components(nodes: pd.Index, edges: pd.DataFrame) -> pd.Series:
     """Connected component label (smallest code of the component) of each node."""
-    g = nx.Graph()
-    g.add_nodes_from(nodes)
-    inside = edges["u"].isin(nodes) & edges["v"].isin(nodes)
-    g.add_edges_from(edges.loc[inside, ["u", "v"]].itertuples(index=False, name=None))
-    label = {}
-    for comp in nx.connected_components(g):
-        first = min(comp)
-        label.update(dict.fromkeys(comp, first))
-    return pd.Series(label, dtype=object).reindex(nodes)
+    codes = np.sort(nodes.to_numpy(dtype=object))
+    inside = edges[isin(edges["u"], nodes) & isin(edges["v"], nodes)]
+    a, b = np.searchsorted(codes, inside["u"].to_numpy(dtype=object)), np.searchsorted(codes, inside["v"].to_numpy(dtype=object))
+    labels = graph.component_labels(len(codes), a, b)
+    return pd.Series(codes[labels], index=pd.Index(codes, dtype=object), dtype=object).reindex(nodes)
 
 
 def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
@@ -170,15 +202,13 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     # Units of the scope.
     com = units[units["departement"].isin(scope)].copy()
     com["code_commune"] = com.index
-    mem = per[per["code_commune"].isin(com.index)]
-    by_unit = mem.groupby("code_commune")
-    com["nb_cpts"] = by_unit["cpts"].nunique().reindex(com.index).fillna(0).astype("int64")
-    com["cpts"] = by_unit["cpts"].agg(lambda s: JOIN.join(sorted(set(s)))).reindex(com.index).fillna("")
+    mem = per[isin(per["code_commune"], com.index)]
+    com["nb_cpts"] = mem.groupby("code_commune")["cpts"].nunique().reindex(com.index).fillna(0).astype("int64")
+    com["cpts"] = join_groups(mem["code_commune"], mem["cpts"]).reindex(com.index).fillna("")
     best = mem.sort_values(["rang", "cpts"]).groupby("code_commune")["statut"].last()
     com["statut"] = best.reindex(com.index).fillna("")
     covered = com["nb_cpts"] > 0
     com["zone_blanche"] = ~covered
-    com["superficie_km2"] = _areas_km2(com)
 
     no_pop = com["population"].isna()
     if no_pop.any():
@@ -192,20 +222,22 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     com["zone_blanche_id"] = ""
     com.loc[white, "zone_blanche_id"] = "ZB-" + labels.loc[white]
 
-    all_members = per.groupby("code_commune")["cpts"].agg(lambda s: sorted(set(s)))
-    zones = _white_zones(com, edges, all_members)
+    # Every (commune, CPTS) link, inside the scope or not.
+    links = per[["code_commune", "cpts"]].drop_duplicates()
+    links = links.assign(nb_cpts=links.groupby("code_commune")["cpts"].transform("size"))
+    zones = _white_zones(com, edges, links)
 
     # CPTS.
-    cpts = _cpts_table(per, units, edges, zones, all_members)
+    cpts = _cpts_table(per, units, edges, zones, links)
 
     # Overlaps.
     over = com[com["nb_cpts"] > 1]
     chev = over[["code_commune", "nom", "departement", "population", "cpts"]].copy()
     chev["population"] = chev["population"].astype("Int64")
-    pairs = _overlap_pairs(mem[mem["code_commune"].isin(over.index)], com)
+    pairs = _overlap_pairs(mem[isin(mem["code_commune"], over.index)], com)
 
     # Units outside the scope that perimeters cite are not counted in rates.
-    outside = per.loc[~per["code_commune"].isin(com.index), "code_commune"].unique()
+    outside = per.loc[~isin(per["code_commune"], com.index), "code_commune"].unique()
     if len(outside):
         journal.info(f"{len(outside)} commune(s) des périmètres hors du périmètre d'analyse "
                       "(comptées dans la population des CPTS, pas dans les taux).")
@@ -222,7 +254,7 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
                  perimetres=perimeters, journal=journal)
 
 
-def _white_zones(com: gpd.GeoDataFrame, edges: pd.DataFrame, members: pd.Series) -> gpd.GeoDataFrame:
+def _white_zones(com: gpd.GeoDataFrame, edges: pd.DataFrame, links: pd.DataFrame) -> gpd.GeoDataFrame:
     cols = ["zone_blanche_id", "departements", "nb_communes", "population", "superficie_km2", "densite",
             "typologie", "communes", "noms", "cpts_voisines"]
     wz = com[com["zone_blanche"]]
@@ -231,21 +263,20 @@ def _white_zones(com: gpd.GeoDataFrame, edges: pd.DataFrame, members: pd.Series)
     zid = wz["zone_blanche_id"]
     g = wz.groupby(zid)
     out = pd.DataFrame({
-        "departements": g["departement"].agg(lambda s: ", ".join(sorted(set(s)))),
+        "departements": join_groups(zid, wz["departement"], ", "),
         "nb_communes": g.size(),
         "population": g["population"].sum(min_count=1).fillna(0).round().astype("int64"),
         "superficie_km2": g["superficie_km2"].sum().round(2),
-        "communes": g["code_commune"].agg(lambda s: JOIN.join(sorted(s))),
-        "noms": g["nom"].agg(lambda s: JOIN.join(s.sort_index())),
+        "communes": join_groups(zid, wz["code_commune"]),
+        "noms": join_groups(zid, wz["nom"], order=wz["code_commune"], unique=False),
     })
     out["densite"] = (out["population"] / out["superficie_km2"].where(out["superficie_km2"] > 0)).round(1).fillna(0)
     out["typologie"] = typology(out["densite"])
     nb = graph_neighbours(edges, wz.index)
-    nb = nb[~nb["v"].isin(wz.index)]
+    nb = nb[~isin(nb["v"], wz.index)]
     nb["zone"] = nb["u"].map(zid)
-    nb["cpts"] = nb["v"].map(members)
-    nb = nb.dropna(subset=["cpts"]).explode("cpts")
-    out["cpts_voisines"] = nb.groupby("zone")["cpts"].agg(lambda s: JOIN.join(sorted(set(s)))).reindex(out.index).fillna("")
+    nb = nb.merge(links, left_on="v", right_on="code_commune")
+    out["cpts_voisines"] = join_groups(nb["zone"], nb["cpts"]).reindex(out.index).fillna("")
     geom = g["geometry"].agg(lambda s: shapely.union_all(s.to_numpy()))
     out = out.reset_index(names="zone_blanche_id")
     out = gpd.GeoDataFrame(out, geometry=geom.reindex(out["zone_blanche_id"]).to_numpy(), crs=com.crs)
@@ -255,39 +286,38 @@ def _white_zones(com: gpd.GeoDataFrame, edges: pd.DataFrame, members: pd.Series)
 def graph_neighbours(edges: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
     """Directed edges (``u`` in ``codes``) with their border length."""
     both = pd.concat([edges, edges.rename(columns={"u": "v", "v": "u"})], ignore_index=True)
-    return both[both["u"].isin(codes)].reset_index(drop=True)
+    return both[isin(both["u"], codes)].reset_index(drop=True)
 
 
 def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
-                zones: gpd.GeoDataFrame, members: pd.Series) -> pd.DataFrame:
+                zones: gpd.GeoDataFrame, links: pd.DataFrame) -> pd.DataFrame:
     pop = units["population"]
     rows = per.drop_duplicates(["cpts", "code_commune"]).copy()
     rows["population"] = rows["code_commune"].map(pop)
     rows["departement"] = rows["code_commune"].map(units["departement"])
-    overlap_units = set(members[members.map(len) > 1].index)
+    shared = links[links["nb_cpts"] > 1]
     g = rows.groupby("cpts", sort=True)
     table = pd.DataFrame({
-        "statut": g["statut"].agg(lambda s: s.iloc[0]),
+        "statut": g["statut"].first(),
         "nb_communes": g.size(),
         "population": g["population"].sum(min_count=1).fillna(0).round().astype("int64"),
-        "departements": g["departement"].agg(lambda s: ", ".join(sorted(set(s)))),
-        "communes_en_chevauchement": g["code_commune"].agg(
-            lambda s: JOIN.join(sorted(c for c in s if c in overlap_units))),
+        "departements": join_groups(rows["cpts"], rows["departement"], ", "),
     })
+    table["communes_en_chevauchement"] = join_groups(shared["cpts"], shared["code_commune"]).reindex(
+        table.index).fillna("")
     table["taille"] = size_class(table["population"])
     table = table.join(funding(table["taille"]))
     table["ecart_seuil"] = threshold_gap(table["population"])
 
     # Pieces: components of one graph whose nodes are (CPTS, commune) pairs.
-    e = edges.merge(rows[["cpts", "code_commune"]].rename(columns={"code_commune": "u"}), on="u")
-    e = e.merge(rows[["cpts", "code_commune"]].rename(columns={"code_commune": "v"}), on=["v", "cpts"])
-    gg = nx.Graph()
-    gg.add_nodes_from(zip(rows["cpts"], rows["code_commune"]))
-    gg.add_edges_from(zip(zip(e["cpts"], e["u"]), zip(e["cpts"], e["v"])))
-    pieces = pd.Series([min(c)[0] for c in nx.connected_components(gg)]).value_counts()
+    nodes = rows[["cpts", "code_commune"]].reset_index(drop=True).rename_axis("i").reset_index()
+    e = edges.merge(nodes.rename(columns={"code_commune": "u", "i": "a"}), on="u")
+    e = e.merge(nodes.rename(columns={"code_commune": "v", "i": "b"}), on=["v", "cpts"])
+    label = graph.component_labels(len(nodes), e["a"].to_numpy(), e["b"].to_numpy())
+    pieces = pd.Series(label).groupby(nodes["cpts"].to_numpy()).nunique()
     table["nb_morceaux"] = pieces.reindex(table.index).fillna(0).astype("int64")
 
-    table["enclaves"] = _enclaves(zones, edges, members, units).reindex(table.index).fillna("")
+    table["enclaves"] = _enclaves(zones, edges, links, units).reindex(table.index).fillna("")
     table = table.reset_index(names="cpts")
     cols = ["cpts", "statut", "nb_communes", "population", "taille", "financement_fonctionnement",
             "financement_max_annuel", "departements", "nb_morceaux", "enclaves",
@@ -295,7 +325,7 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     return table[cols].sort_values("cpts").reset_index(drop=True)
 
 
-def _enclaves(zones: gpd.GeoDataFrame, edges: pd.DataFrame, members: pd.Series,
+def _enclaves(zones: gpd.GeoDataFrame, edges: pd.DataFrame, links: pd.DataFrame,
               units: gpd.GeoDataFrame) -> pd.Series:
     """Codes of uncovered communes each CPTS surrounds.
 
@@ -308,22 +338,23 @@ def _enclaves(zones: gpd.GeoDataFrame, edges: pd.DataFrame, members: pd.Series,
     zone_of = zones.set_index("zone_blanche_id")["communes"].str.split(JOIN, regex=False).explode()
     zone_of = pd.Series(zone_of.index, index=zone_of.to_numpy())
     nb = graph_neighbours(edges, zone_of.index)
-    nb = nb[~nb["v"].isin(zone_of.index)].copy()
+    nb = nb[~isin(nb["v"], zone_of.index)].copy()
     nb["zone"] = nb["u"].map(zone_of)
-    owners = nb["v"].map(members)
-    nb["owner"] = owners.map(lambda o: o[0] if isinstance(o, list) and len(o) == 1 else None)
+    single = links[links["nb_cpts"] == 1].set_index("code_commune")["cpts"]
+    nb["owner"] = nb["v"].map(single)
     nb["ok"] = nb["owner"].notna()
     per_zone = nb.groupby("zone").agg(ok=("ok", "all"), n=("owner", "nunique"), owner=("owner", "first"),
                                       border=("longueur_m", "sum"))
     cand = per_zone[per_zone["ok"] & (per_zone["n"] == 1)]
     if cand.empty:
         return pd.Series(dtype=object)
+    # Outline of a zone: its communes' outlines less twice the borders they share.
+    inner = edges[isin(edges["u"], zone_of.index) & isin(edges["v"], zone_of.index)]
+    inner = inner[inner["u"].map(zone_of) == inner["v"].map(zone_of)]
+    outline = (units["perimetre_m"].reindex(zone_of.index).groupby(zone_of).sum()
+               .sub(2 * inner.groupby(inner["u"].map(zone_of))["longueur_m"].sum(), fill_value=0)
+               .reindex(cand.index))
     z = zones.set_index("zone_blanche_id").loc[cand.index]
-    first = z["communes"].str.split(JOIN, regex=False).str[0]
-    epsg = first.map(units["departement"]).map(settings.metric_crs)
-    outline = pd.Series(0.0, index=z.index)
-    for crs, idx in z.groupby(epsg).groups.items():
-        outline.loc[idx] = gpd.GeoSeries(z.loc[idx].geometry, crs=zones.crs).to_crs(crs).length
     found = cand[(outline > 0) & (cand["border"] >= 0.95 * outline)]
     codes = z.loc[found.index, "communes"]
     return codes.groupby(found["owner"]).agg(lambda s: JOIN.join(sorted(c for v in s for c in v.split(JOIN))))
@@ -343,33 +374,59 @@ def _overlap_pairs(mem: pd.DataFrame, com: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.rename(columns={"cpts_x": "cpts_a", "cpts_y": "cpts_b"})[cols]
 
 
-def _figures(com: pd.DataFrame, cpts: pd.DataFrame, zone_ids: pd.Series) -> dict:
+def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, keys: list[str]) -> dict[str, dict]:
+    """Key figures of the units of each group (the whole scope, or each département).
+
+    Parameters
+    ----------
+    com : pandas.DataFrame
+        Units with ``population``, ``nb_cpts``, ``statut``, ``zone_blanche_id``.
+    group : pandas.Series
+        Group of each unit.
+    cpts_tailles : pandas.DataFrame
+        ``group``, ``cpts``, ``taille``: the CPTS concerning each group, once each.
+    keys : list of str
+        The groups to report, even those without units.
+    """
     pop = com["population"].fillna(0)
-    total = int(round(pop.sum()))
-    covered_mask = com["nb_cpts"] > 0
-    covered = int(round(pop[covered_mask].sum()))
-    by_status = pop[covered_mask].groupby(com.loc[covered_mask, "statut"]).sum()
+    covered, over = com["nb_cpts"] > 0, com["nb_cpts"] > 1
+    white = ~covered
+
+    def total(mask: pd.Series) -> pd.Series:
+        return pop[mask].groupby(group[mask]).sum().reindex(keys, fill_value=0)
+
+    def count(mask: pd.Series) -> pd.Series:
+        return mask.groupby(group).sum().reindex(keys, fill_value=0)
+
+    everyone = total(pd.Series(True, index=com.index))
+    cov, pop_over, pop_white = total(covered), total(over), total(white)
+    by_status = pop[covered].groupby([group[covered], com.loc[covered, "statut"]]).sum()
+    n_units, n_over, n_white = count(pd.Series(True, index=com.index)), count(over), count(white)
+    n_zones = com.loc[white, "zone_blanche_id"].groupby(group[white]).nunique().reindex(keys, fill_value=0)
+    tailles = cpts_tailles.groupby(["group", "taille"]).size()
+    n_cpts = cpts_tailles.groupby("group").size()
     statuses = [*settings.STATUSES, settings.STATUS_UNKNOWN]
-    par_statut = {s: int(round(by_status.get(s, 0))) for s in statuses
-                  if s in settings.STATUSES or by_status.get(s, 0) > 0}
-    over = com["nb_cpts"] > 1
-    white = ~covered_mask
-    tailles = cpts["taille"].value_counts()
-    return {
-        "population_totale": total,
-        "population_couverte": covered,
-        "taux_couverture": round(covered / total, 6) if total else 0.0,
-        "population_couverte_par_statut": par_statut,
-        "taux_couverture_aci": round(par_statut["signataire_aci"] / total, 6) if total else 0.0,
-        "nb_communes": int(len(com)),
-        "nb_cpts": int(len(cpts)),
-        "nb_cpts_par_taille": {str(t): int(tailles.get(t, 0)) for t in (1, 2, 3, 4)},
-        "nb_communes_en_chevauchement": int(over.sum()),
-        "population_en_chevauchement": int(round(pop[over].sum())),
-        "nb_zones_blanches": int(zone_ids[white].nunique()),
-        "nb_communes_zones_blanches": int(white.sum()),
-        "population_zones_blanches": int(round(pop[white].sum())),
-    }
+    out = {}
+    for k in keys:
+        t, c = int(round(everyone[k])), int(round(cov[k]))
+        st = by_status[k] if k in by_status.index.get_level_values(0) else pd.Series(dtype="float64")
+        par_statut = {s: int(round(st.get(s, 0))) for s in statuses if s in settings.STATUSES or st.get(s, 0) > 0}
+        out[k] = {
+            "population_totale": t,
+            "population_couverte": c,
+            "taux_couverture": round(c / t, 6) if t else 0.0,
+            "population_couverte_par_statut": par_statut,
+            "taux_couverture_aci": round(par_statut["signataire_aci"] / t, 6) if t else 0.0,
+            "nb_communes": int(n_units[k]),
+            "nb_cpts": int(n_cpts.get(k, 0)),
+            "nb_cpts_par_taille": {str(x): int(tailles.get((k, x), 0)) for x in (1, 2, 3, 4)},
+            "nb_communes_en_chevauchement": int(n_over[k]),
+            "population_en_chevauchement": int(round(pop_over[k])),
+            "nb_zones_blanches": int(n_zones[k]),
+            "nb_communes_zones_blanches": int(n_white[k]),
+            "population_zones_blanches": int(round(pop_white[k])),
+        }
+    return out
 
 
 def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: gpd.GeoDataFrame,
@@ -387,15 +444,14 @@ def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: g
                      f"({ref_label}).")
     else:
         vintage = ref_label
-    deps_of_cpts = per.assign(dep=per["code_commune"].map(reference.units()["departement"]))
-    figures = _figures(com, cpts[cpts["cpts"].isin(per.loc[per["code_commune"].isin(com.index), "cpts"])],
-                       com["zone_blanche_id"])
-    par_dep = {}
-    for dep in scope:
-        sub = com[com["departement"] == dep]
-        names = set(deps_of_cpts.loc[deps_of_cpts["dep"] == dep, "cpts"])
-        par_dep[dep] = {"nom": str(sub["departement_nom"].iloc[0]) if len(sub) else "",
-                        **_figures(sub, cpts[cpts["cpts"].isin(names)], sub["zone_blanche_id"])}
+    # The CPTS of a département are those with a commune in it (wherever their other communes are).
+    links = per[["cpts", "code_commune"]].assign(group=per["code_commune"].map(reference.units()["departement"]))
+    links = links.assign(taille=links["cpts"].map(cpts.set_index("cpts")["taille"]))
+    in_scope = links[isin(links["code_commune"], com.index)].assign(group="")
+    figures = _figures(com, pd.Series("", index=com.index), in_scope.drop_duplicates("cpts"), [""])[""]
+    by_dep = _figures(com, com["departement"], links.drop_duplicates(["group", "cpts"]), scope)
+    names = com.groupby("departement")["departement_nom"].first()
+    par_dep = {dep: {"nom": str(names.get(dep, "")), **by_dep[dep]} for dep in scope}
     return {
         "millesime_population": vintage,
         "cog": meta["cog"],

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, analyse, export, plan, read, reference, render, report, settings
+from typing import TYPE_CHECKING
+
+from . import __version__, analyse, export, plan, read, reference, settings
 from .errors import Journal, TerritoireError
+
+if TYPE_CHECKING:
+    from .render import MapData
 
 # argparse's own words, in French.
 _FR = {
@@ -100,8 +105,11 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     per = read.read_perimeters(args.perimetres, majority=args.majorite)
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
     s = audit.synthese
-    extra = ({} if args.sans_carte else
-             report.meeting_pack(render.audit_map_data(audit), s, export.audit_tables(audit), args.hors_ligne))
+    extra = {}
+    if not args.sans_carte:
+        from . import render, report  # folium and matplotlib load only when a map is asked for
+
+        extra = report.meeting_pack(render.audit_map_data(audit), s, export.audit_tables(audit), args.hors_ligne)
     out = export.write_audit(audit, args.sortie, extra)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
           f"(population : {s['millesime_population']}).")
@@ -136,8 +144,11 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     per = read.read_perimeters(args.perimetres, majority=args.majorite)
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
     tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions}
-    extra = ({} if args.sans_carte else
-             report.meeting_pack(render.plan_map_data(result), result.apres.synthese, tables, args.hors_ligne))
+    extra = {}
+    if not args.sans_carte:
+        from . import render, report
+
+        extra = report.meeting_pack(render.plan_map_data(result), result.apres.synthese, tables, args.hors_ligne)
     out = export.write_plan(result, args.sortie, extra)
     s = result.scenario
     av, ap = s["avant"], s["apres"]
@@ -165,9 +176,11 @@ def cmd_planifier(args: argparse.Namespace) -> int:
 
 # --- carte -------------------------------------------------------------------------------
 
-def map_data_from_folder(folder: Path) -> render.MapData:
+def map_data_from_folder(folder: Path) -> MapData:
     """Rebuild a map's content from the files ``analyse`` or ``planifier`` wrote."""
     import json
+
+    from . import render
 
     if not (folder / "communes.csv").exists() or not (folder / "cpts.csv").exists():
         raise TerritoireError(f"{folder} ne contient pas de résultats de « territoire analyse » ou "
@@ -193,6 +206,8 @@ def map_data_from_folder(folder: Path) -> render.MapData:
 
 
 def cmd_carte(args: argparse.Namespace) -> int:
+    from . import render
+
     folder = Path(args.dossier)
     data = map_data_from_folder(folder)
     layers = render.prepare(data)

@@ -46,8 +46,12 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+        if out[col].dtype == object:  # mixed cells: only text is defused
             out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in FORMULA_START else v)
+        elif pd.api.types.is_string_dtype(out[col]):
+            risky = out[col].str[:1].isin(FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out.loc[risky, col] = "'" + out.loc[risky, col]
     return out
 
 

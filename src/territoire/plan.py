@@ -188,9 +188,10 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
     zone_set = set(zone)
     if owner is None:
         owner = {c: name for name, s in sets.items() for c in s}
-    epci = units["epci_siren"]
-    dep = units["departement"]
-    pop = units["population"].fillna(0)
+    local = units.loc[sorted(zone_set)]  # plain dicts: Series lookups cost more than the search itself
+    epci = local["epci_siren"].to_dict()
+    dep = local["departement"].to_dict()
+    pop = local["population"].fillna(0).to_dict()
     taken: dict[str, tuple[str, float, bool]] = {}
     heap: list[tuple] = []
 
@@ -217,7 +218,7 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
             push(code, name, level)  # the CPTS grew around it since: rescore
             continue
         new_pop = pops[name] + pop[code]
-        if not params.franchir_seuil_taille and an.size_class([new_pop])[0] != an.size_class([pops[name]])[0]:
+        if not params.franchir_seuil_taille and an.taille(new_pop) != an.taille(pops[name]):
             continue
         if new_pop > params.population_max_cpts:
             continue
@@ -348,17 +349,9 @@ def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.Da
     No dissolve: the area is the sum of the communes' areas and the outline
     the sum of their outlines less twice the borders they share (graph edges).
     """
-    codes = pd.Index(perimeters["code_commune"].unique())
-    sub = units.loc[codes]
-    area = pd.Series(0.0, index=codes)
-    length = pd.Series(0.0, index=codes)
-    for crs, grp in sub.groupby(sub["departement"].map(settings.metric_crs)):
-        proj = grp.geometry.to_crs(crs)
-        area.loc[grp.index] = proj.area.to_numpy()
-        length.loc[grp.index] = proj.length.to_numpy()
     m = perimeters[["cpts", "code_commune"]].drop_duplicates()
-    a = m["code_commune"].map(area).groupby(m["cpts"]).sum()
-    p = m["code_commune"].map(length).groupby(m["cpts"]).sum()
+    a = m["code_commune"].map(units["superficie_km2"] * 1e6).groupby(m["cpts"]).sum()
+    p = m["code_commune"].map(units["perimetre_m"]).groupby(m["cpts"]).sum()
     inner = edges.merge(m.rename(columns={"code_commune": "u"}), on="u").merge(
         m.rename(columns={"code_commune": "v"}), on=["v", "cpts"])
     p = p - 2 * inner.groupby("cpts")["longueur_m"].sum().reindex(p.index).fillna(0)
@@ -366,7 +359,7 @@ def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.Da
 
 
 def _split_epcis(perimeters: pd.DataFrame, scope_units: pd.DataFrame) -> int:
-    m = perimeters[perimeters["code_commune"].isin(scope_units.index)].drop_duplicates("code_commune")
+    m = perimeters[an.isin(perimeters["code_commune"], scope_units.index)].drop_duplicates("code_commune")
     m = m.assign(epci=m["code_commune"].map(scope_units["epci_siren"])).dropna(subset=["epci"])
     return int((m.groupby("epci")["cpts"].nunique() > 1).sum())
 
@@ -404,11 +397,11 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     scope = audit.synthese["perimetre"]
     per = audit.perimetres.drop_duplicates(["cpts", "code_commune"]).copy()
     per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)
-    involved = set(per["code_commune"]) | set(audit.communes["code_commune"])
+    involved = set(per["code_commune"].tolist()) | set(audit.communes["code_commune"].tolist())
     g = nx.Graph()
     g.add_nodes_from(involved)
-    sub = edges[edges["u"].isin(involved) & edges["v"].isin(involved)]
-    g.add_weighted_edges_from(sub[["u", "v", "longueur_m"]].itertuples(index=False, name=None), weight="longueur")
+    sub = edges[an.isin(edges["u"], involved) & an.isin(edges["v"], involved)]
+    g.add_weighted_edges_from(zip(sub["u"].tolist(), sub["v"].tolist(), sub["longueur_m"].tolist()), weight="longueur")
 
     members, proposals = settle_overlaps(per, list(audit.chevauchements["code_commune"]), g, units, params)
     sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
@@ -468,7 +461,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
             proposals.append({
                 "code_commune": code, "action": "nouvelle_cpts", "cpts_cible": name, "alternative": "",
                 "motif": (f"{why}. Nouvelle CPTS proposée de {len(grp)} commune(s) et {fmt(gp)} hab. "
-                          f"(taille {an.size_class([gp])[0]}, {n_epci} EPCI){floor_note}.")})
+                          f"(taille {an.taille(gp)}, {n_epci} EPCI){floor_note}.")})
         sets[name] = set(grp)
         statut[name] = None
 

@@ -403,8 +403,10 @@ def _check_names_against_codes(rows: pd.DataFrame, headers: list[str], roles: di
     both = rows[rows["nom"].notna() & (rows["nature"] == "actuel")]
     if both.empty:
         return
-    same = both["nom"].map(harmonise.name_key) == both["code_commune"].map(units["nom"]).map(harmonise.name_key)
-    suspect = both[~same]
+    # Compare spellings only where the text differs from the reference name.
+    differ = both[both["nom"] != both["code_commune"].map(units["nom"])]
+    same = differ["nom"].map(harmonise.name_key) == differ["code_commune"].map(units["nom"]).map(harmonise.name_key)
+    suspect = differ[~same]
     if suspect.empty:
         return
     res = harmonise.match_names(suspect["nom"], suspect["code_commune"].map(units["departement"]))
@@ -424,14 +426,15 @@ def _statuses(rows: pd.DataFrame, journal: Journal) -> pd.Series:
     for text in sorted(set(unmapped)):
         journal.warn(f"Statut « {text} » non reconnu (attendu : en projet, lettre d'intention, "
                      "projet de santé, signataire ACI) ; statut laissé inconnu.")
-    per = pd.DataFrame({"cpts": rows["cpts"], "statut": mapped_ok})
-    out = {}
-    for name, grp in per.groupby("cpts", sort=True):
-        vals = sorted({s for s in grp["statut"] if isinstance(s, str)}, key=settings.STATUS_RANK.get)
-        if len(vals) > 1:
-            journal.warn(f"CPTS « {name} » : plusieurs statuts ({', '.join(vals)}) ; "
-                         f"le plus avancé est retenu ({vals[-1]}).")
-        out[name] = vals[-1] if vals else None
+    per = pd.DataFrame({"cpts": rows["cpts"], "statut": mapped_ok}).dropna().drop_duplicates()
+    per["rang"] = per["statut"].map(settings.STATUS_RANK)
+    per = per.sort_values(["cpts", "rang"])
+    out = dict.fromkeys(sorted(rows["cpts"].unique()))
+    out.update(per.groupby("cpts", sort=True)["statut"].last().to_dict())
+    for name, grp in per[per["cpts"].duplicated(keep=False)].groupby("cpts", sort=True):
+        vals = list(grp["statut"])
+        journal.warn(f"CPTS « {name} » : plusieurs statuts ({', '.join(vals)}) ; "
+                     f"le plus avancé est retenu ({vals[-1]}).")
     if all(v is None for v in out.values()) and rows["statut_brut"].isna().all():
         journal.info("Aucun statut dans le fichier : statut inconnu pour toutes les CPTS.")
     return pd.Series(out, dtype=object)
@@ -450,7 +453,10 @@ def _finish(table: pd.DataFrame, rows: pd.DataFrame, journal: Journal, path: Pat
     table = table[~dup]
     # A commune far from the rest of its CPTS is often a typing error.
     deps = table["code_commune"].map(units["departement"])
-    main = deps.groupby(table["cpts"]).agg(lambda s: s.mode().iloc[0])
+    # Main département of each CPTS: the most frequent, the smallest code on a tie.
+    counts = pd.DataFrame({"cpts": table["cpts"], "dep": deps}).value_counts().reset_index(name="n")
+    main = counts.sort_values(["cpts", "n", "dep"], ascending=[True, False, True]).drop_duplicates("cpts")
+    main = main.set_index("cpts")["dep"]
     odd = deps != table["cpts"].map(main)
     for i in table.index[odd]:
         journal.warn(f"CPTS « {table.at[i, 'cpts']} » : la commune {table.at[i, 'code_commune']} "

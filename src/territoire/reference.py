@@ -28,7 +28,8 @@ def communes() -> gpd.GeoDataFrame:
         ``departement``, ``departement_nom``, ``region``, ``region_nom``,
         ``epci_siren``, ``epci_nom``, ``population`` (municipale),
         ``millesime_population``, ``population_totale_2022``,
-        ``geometrie_approchee``; geometry in WGS84 (EPSG:4326).
+        ``geometrie_approchee``, ``superficie_km2`` and ``perimetre_m``
+        (geodesic area and outline length); geometry in WGS84 (EPSG:4326).
     """
     gdf = gpd.read_parquet(settings.data_dir() / "communes.parquet")
     return gdf.set_index("code", drop=False).rename_axis(None)
