@@ -186,7 +186,9 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
         Units indexed by code with ``population`` (float, NaN when unknown),
         ``nom``, ``departement``, ``epci_siren``, ``epci_nom``, geometry.
     scope : list of str
-        Départements over which every rate is computed.
+        Départements over which every rate is computed. Only the CPTS with
+        at least one commune in the scope are audited (with all their
+        communes, inside the scope or not).
     edges : pandas.DataFrame
         Adjacency edges ``u``, ``v``, ``longueur_m`` (see :mod:`territoire.graph`).
 
@@ -195,6 +197,12 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     Audit
     """
     journal = journal or Journal()
+    in_scope = isin(perimeters["code_commune"], units.index[isin(units["departement"], scope)])
+    concerned = isin(perimeters["cpts"], set(perimeters.loc[in_scope, "cpts"]))
+    if not concerned.all():
+        journal.info(f"{perimeters.loc[~concerned, 'cpts'].nunique()} CPTS sans commune dans le périmètre "
+                     "d'analyse laissée(s) de côté.")
+        perimeters = perimeters[concerned].reset_index(drop=True)
     per = perimeters.copy()
     per["statut"] = per["statut"].where(per["statut"].notna(), settings.STATUS_UNKNOWN)
     per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)

@@ -436,6 +436,28 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
     return buf.getvalue()
 
 
+class InlineMap:
+    """An interactive map shown in a notebook cell (self-contained: Leaflet embedded, no network).
+
+    Jupyter displays any object with ``_repr_html_``; the map document goes in
+    an ``iframe`` (``srcdoc``) so that its scripts and styles stay apart from
+    the notebook's.
+    """
+
+    def __init__(self, document: str, height: int = 600) -> None:
+        self.document = document
+        self.height = height
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.document, quote=True)}" '
+                f'style="width:100%;height:{self.height}px;border:1px solid #ccc"></iframe>')
+
+
+def map_inline(data: MapData, height: int = 600) -> InlineMap:
+    """The interactive map of ``data``, to show in a notebook (see :class:`InlineMap`)."""
+    return InlineMap(map_html(data, hors_ligne=True), height)
+
+
 def audit_subtitle(s: dict) -> str:
     rate = f"{s['taux_couverture'] * 100:.1f}".replace(".", ",")
     return (f"Couverture {rate} % ; population : {s['millesime_population']} ; COG {s['cog']} ; "
