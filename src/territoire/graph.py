@@ -38,8 +38,8 @@ from . import reference, settings
 # GRS80 ellipsoid (RGF93, WGS84 to the millimetre).
 _A = 6_378_137.0
 _E2 = 0.006_694_380_022_90
-#: Vertices closer than 1e-7 degree (about 1 cm) are the same vertex.
-_GRID = 1e7
+#: Vertices are compared on a grid of 1e-6 degree (about 0.1 m), the precision of the reference.
+_GRID = 1e6
 
 
 def geodesic_lengths(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray) -> np.ndarray:
@@ -91,6 +91,33 @@ def _pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
 
 
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort ``keys``: the sorting order, and the start and length of each run of equal keys."""
+    order = np.argsort(keys)
+    sk = keys[order]
+    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    return order, starts, np.diff(np.r_[starts, len(sk)])
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``numpy.unique`` without its hash table, faster on int64 here)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+def _outside(keys: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+    """Mask of ``keys`` absent from the sorted array ``distinct``."""
+    if not len(distinct):
+        return np.ones(len(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(distinct, keys), len(distinct) - 1)
+    return distinct[pos] != keys
+
+
+def _pack(q: np.ndarray) -> np.ndarray:
+    """One int64 per pair of 32-bit integer coordinates."""
+    return (q[:, 0] << 32) | (q[:, 1] & 0xFFFF_FFFF)
+
+
 def _topology(geoms: np.ndarray, max_gap_deg: float) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
     """Neighbour candidates read from shared vertices.
 
@@ -107,49 +134,59 @@ def _topology(geoms: np.ndarray, max_gap_deg: float) -> tuple[pd.DataFrame, np.n
         sharing no segment.
     lines : numpy.ndarray
         The free segments, as two-point lines.
+
+    Notes
+    -----
+    A segment is keyed by the sum of its two (integer) endpoints, i.e. its
+    midpoint, which ignores its orientation: two outlines of a valid
+    partition can only hold segments with the same midpoint when they share
+    that segment. Keys are sorted once; no hash table is built.
     """
     n = len(geoms)
     xy, owner, ring = _outline_vertices(geoms)
     q = np.rint(xy * _GRID).astype(np.int64)
-    vid, _ = pd.factorize((q[:, 0] << 32) ^ (q[:, 1] & 0xFFFF_FFFF))
-    step = np.flatnonzero(ring[:-1] == ring[1:])
-    a, b = vid[step], vid[step + 1]
-    sid, _ = pd.factorize((np.minimum(a, b).astype(np.int64) << 31) | np.maximum(a, b))
-    count = np.bincount(sid)[sid]
+    step = np.flatnonzero(ring[:-1] == ring[1:])  # segment starts; also every vertex but a ring's closing repeat
+    order, starts, count = _runs(_pack(q[step] + q[step + 1]))
 
     # Segments found in exactly two outlines: a shared border.
-    two = step[count == 2]
-    two = two[np.argsort(sid[count == 2], kind="stable")]
-    first, oa, ob = two[0::2], owner[two[0::2]], owner[two[1::2]]
-    length = geodesic_lengths(xy[first, 0], xy[first, 1], xy[first + 1, 0], xy[first + 1, 1])
+    pair = starts[count == 2]
+    first, second = step[order[pair]], step[order[pair + 1]]
+    oa, ob = owner[first], owner[second]
     keep = oa != ob
+    first = first[keep]
+    length = geodesic_lengths(xy[first, 0], xy[first, 1], xy[first + 1, 0], xy[first + 1, 1])
     pid, pkeys = pd.factorize(_pair_keys(oa[keep], ob[keep], n))
-    shared = pd.DataFrame({"key": np.asarray(pkeys), "l": np.bincount(pid, weights=length[keep])})
-    done = shared["key"].to_numpy()
+    shared = pd.DataFrame({"key": np.asarray(pkeys), "l": np.bincount(pid, weights=length)})
+    done = np.sort(shared["key"].to_numpy())
+    free = step[order[starts[count == 1]]]
 
     # Point contacts: units meeting at a junction vertex (three or more outlines).
-    inner = step  # every vertex but the closing repeat of each ring
-    many = inner[np.bincount(vid[inner])[vid[inner]] >= 3]
-    vo = np.unique(vid[many].astype(np.int64) * n + owner[many])
+    vorder, vstarts, vcount = _runs(_pack(q[step]))
+    many = np.repeat(vcount >= 3, vcount)
+    vertex = np.repeat(np.arange(len(vstarts)), vcount)[many]
+    vo = _distinct(vertex.astype(np.int64) * n + owner[step[vorder[many]]])
     v, o = vo // n, vo % n
-    starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
-    size = np.diff(np.r_[starts, len(v)])
-    contact = [_pair_keys(o[s + i], o[s + j], n)
-               for k in range(2, int(size.max(initial=1)) + 1) for s in [starts[size == k]]
+    first_of = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    size = np.diff(np.r_[first_of, len(v)])
+    contact = [_pair_keys(o[f + i], o[f + j], n)
+               for k in range(2, int(size.max(initial=1)) + 1) for f in [first_of[size == k]]
                for i in range(k) for j in range(i + 1, k)]
-    contacts = np.setdiff1d(np.concatenate([np.empty(0, np.int64), *contact]), done)
+    contacts = _distinct(np.concatenate([np.empty(0, np.int64), *contact]))
+    contacts = contacts[_outside(contacts, done)]
 
     # Gaps: segments of no other outline (coasts, frontiers, gaps) facing each other.
-    free = step[count == 1]
     lines = shapely.linestrings(np.stack([xy[free], xy[free + 1]], axis=1))
-    la, lb = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=max_gap_deg)
+    lo, hi = np.minimum(xy[free], xy[free + 1]) - max_gap_deg, np.maximum(xy[free], xy[free + 1]) + max_gap_deg
+    la, lb = shapely.STRtree(lines).query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
     ga, gb = owner[free[la]], owner[free[lb]]
-    sel = ga < gb
-    gaps = pd.DataFrame({"key": _pair_keys(ga[sel], gb[sel], n), "a": la[sel], "b": lb[sel]})
-    return shared, contacts, gaps[~gaps["key"].isin(done)], lines
+    sel = ga < gb  # segments of one outline are no candidates: measure only the others
+    la, lb = la[sel], lb[sel]
+    near = shapely.dwithin(lines[la], lines[lb], max_gap_deg)
+    gaps = pd.DataFrame({"key": _pair_keys(ga[sel][near], gb[sel][near], n), "a": la[near], "b": lb[near]})
+    return shared, contacts, gaps[_outside(gaps["key"].to_numpy(), done)], lines
 
 
-def _facing_lengths(gaps: pd.DataFrame, lines: np.ndarray, family: np.ndarray, n: int,
+def _facing_lengths(gaps: pd.DataFrame, lines: np.ndarray, departement: np.ndarray, n: int,
                     tolerance: float) -> pd.Series:
     """Length (metres) of the free outlines of each pair within ``tolerance`` of each other.
 
@@ -160,10 +197,10 @@ def _facing_lengths(gaps: pd.DataFrame, lines: np.ndarray, family: np.ndarray, n
     keys, pair = np.unique(gaps["key"].to_numpy(), return_inverse=True)
     out = []
     for side in ("a", "b"):
-        seg = gaps[[side]].assign(p=pair).drop_duplicates()
+        seg = gaps[[side]].assign(p=pair).drop_duplicates().sort_values(["p", side])
         out.append(shapely.multilinestrings(lines[seg[side].to_numpy()], indices=seg["p"].to_numpy()))
     side_a, side_b = out
-    fam = family[keys // n]
+    fam = np.array([settings.metric_crs(d) for d in departement[keys // n]], dtype=np.int64)
     length = np.full(len(keys), np.nan)
     for epsg in np.unique(fam):
         sel = np.flatnonzero(fam == epsg)
@@ -213,15 +250,19 @@ def build_edges(units: gpd.GeoDataFrame, tolerance: float = settings.ADJACENCY_T
     lat = min(float(np.abs(shapely.bounds(geoms)[:, [1, 3]]).max()), 80.0)
     max_gap_deg = 1.05 * tolerance / (111_000 * np.cos(np.radians(lat)))
     shared, contacts, gaps, lines = _topology(geoms, max_gap_deg)
-    family = units["departement"].map(settings.metric_crs).to_numpy()
-    facing = _facing_lengths(gaps, lines, family, n, tolerance) if len(gaps) else pd.Series(dtype="float64")
-    point = pd.Series(0.0, index=np.setdiff1d(contacts, facing.index.to_numpy()))
+    facing = (_facing_lengths(gaps, lines, units["departement"].to_numpy(), n, tolerance) if len(gaps)
+              else pd.Series(dtype="float64"))
+    point = pd.Series(0.0, index=contacts[_outside(contacts, np.sort(facing.index.to_numpy()))])
     lengths = pd.concat([shared.set_index("key")["l"], facing, point])
+    # Pair keys hold positions (smaller first): with codes in order, sorting keys sorts (u, v).
+    rank = np.argsort(np.argsort(codes.astype(str), kind="stable"))
     key = lengths.index.to_numpy()
-    u, v = codes[key // n], codes[key % n]
-    out = pd.DataFrame({"u": np.minimum(u, v), "v": np.maximum(u, v),
-                        "longueur_m": np.round(lengths.to_numpy()).astype("int64")})
-    return out.sort_values(["u", "v"], kind="stable").reset_index(drop=True)
+    a, b = rank[key // n], rank[key % n]
+    order = np.argsort(np.minimum(a, b) * n + np.maximum(a, b))
+    first = np.where(a < b, key // n, key % n)[order]
+    second = np.where(a < b, key % n, key // n)[order]
+    return pd.DataFrame({"u": codes[first], "v": codes[second],
+                         "longueur_m": np.round(lengths.to_numpy()[order]).astype("int64")})
 
 
 def component_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
