@@ -17,6 +17,7 @@ from importlib import resources
 
 import folium
 import geopandas as gpd
+import jinja2
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -141,6 +142,7 @@ def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str],
     """GeoJSON features of the communes; fills ``overlaps`` with the codes in several CPTS."""
     feats = []
     com = data.communes.sort_values("code_commune")
+    geojson = dict(zip(com["code_commune"], shapely.to_geojson(geoms.loc[com["code_commune"]].to_numpy())))
     for r in com.itertuples(index=False):
         white = bool(r.zone_blanche)
         overlap = int(r.nb_cpts) > 1
@@ -155,7 +157,7 @@ def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str],
             opacity = 0.9 if white else 0.75
         feats.append({
             "type": "Feature",
-            "geometry": json.loads(shapely.to_geojson(geoms[r.code_commune])),
+            "geometry": json.loads(geojson[r.code_commune]),
             "properties": {
                 "kind": "commune", "code": esc(r.code_commune), "nom": esc(r.nom),
                 "population": fmt(r.population), "cpts": esc(r.cpts) if r.cpts else "aucune (zone blanche)",
@@ -240,6 +242,26 @@ _CSS = """
   white-space:nowrap;transform:translate(-50%,-50%);display:inline-block}
 </style>
 """
+
+
+class _Labels(folium.MacroElement):
+    """Names drawn as text on the map: one script for all (a folium Marker per name costs a template each)."""
+
+    _template = jinja2.Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.labels_json }}.forEach(function (l) {
+            L.marker([l[0], l[1]], {icon: L.divIcon({className: "", iconSize: [0, 0],
+                html: '<span class="cpts-nom">' + l[2] + '</span>'}), interactive: false})
+             .addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, labels: list[list]) -> None:
+        super().__init__()
+        self._name = "Labels"
+        # Names are HTML-escaped already; "<" cannot appear, so the JSON cannot close the script.
+        self.labels_json = json.dumps(labels, ensure_ascii=False)
 
 
 def _deterministic_ids(text: str) -> str:
@@ -357,10 +379,7 @@ def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = No
         cp.add_to(m)
         names = folium.FeatureGroup(name="Noms des CPTS")
         pts = shapely.point_on_surface(outlines.geometry.to_numpy())
-        for name, p in zip(outlines["cpts"], pts):
-            folium.Marker([round(p.y, 5), round(p.x, 5)],
-                          icon=folium.DivIcon(html=f'<span class="cpts-nom">{esc(name)}</span>',
-                                              icon_size=(0, 0))).add_to(names)
+        _Labels([[round(p.y, 5), round(p.x, 5), esc(n)] for n, p in zip(outlines["cpts"], pts)]).add_to(names)
         names.add_to(m)
 
     deps = gpd.GeoDataFrame({"departement": reference.units().loc[geoms.index, "departement"].to_numpy()},
