@@ -169,7 +169,8 @@ def _components(nodes: pd.Index, edges: pd.DataFrame) -> pd.Series:
     """Connected component label (smallest code of the component) of each node."""
     codes = np.sort(nodes.to_numpy(dtype=object))
     inside = edges[isin(edges["u"], nodes) & isin(edges["v"], nodes)]
-    a, b = np.searchsorted(codes, inside["u"].to_numpy(dtype=object)), np.searchsorted(codes, inside["v"].to_numpy(dtype=object))
+    a = np.searchsorted(codes, inside["u"].to_numpy(dtype=object))
+    b = np.searchsorted(codes, inside["v"].to_numpy(dtype=object))
     labels = graph.component_labels(len(codes), a, b)
     return pd.Series(codes[labels], index=pd.Index(codes, dtype=object), dtype=object).reindex(nodes)
 
