@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -180,3 +181,16 @@ def test_bad_population_value_names_line_column_and_value(tmp_path):
     res = run_cli("perimetres", ESSONNE, "--population", path)
     assert res.returncode == 2
     assert "ligne 3" in res.stderr and "« population »" in res.stderr and "-4" in res.stderr
+
+
+def test_the_readme_example_of_a_received_table_reads_as_documented(tmp_path):
+    """The spreadsheet shown in the README (title row, merged cells, name without code) stays true."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("il\nest lu tel quel :\n\n```\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "recu.csv"
+    path.write_text(block, encoding="utf-8")
+    per = read.read_perimeters(path)
+    t = per.table
+    assert sorted(t.loc[t["cpts"] == "Projet Hygie (CPTS Nord Essonne)", "code_commune"]) == ["91027", "91326", "91432"]
+    assert set(t["statut"]) == {"lettre_intention", "en_projet"}
+    assert any("Morangis" in line and "91432" in line for line in per.journal.infos)
