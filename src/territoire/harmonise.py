@@ -191,7 +191,6 @@ def map_status(texts: pd.Series) -> pd.Series:
         return pd.NA
 
     # Files repeat a handful of status texts: map each distinct text once.
-    distinct = pd.unique(texts.to_numpy(dtype=object))
-    lookup = {v: one(v) for v in distinct if not (isinstance(v, float) and np.isnan(v)) and v is not None}
-    return pd.Series([lookup.get(v) if isinstance(v, str) else one(v) for v in texts.to_numpy(dtype=object)],
-                     index=texts.index, dtype=object)
+    values = texts.to_numpy(dtype=object)
+    lookup = {v: one(v) for v in pd.unique(values) if isinstance(v, str)}
+    return pd.Series([lookup[v] if isinstance(v, str) else one(v) for v in values], index=texts.index, dtype=object)
