@@ -116,6 +116,7 @@ def test_plm_city_by_arrondissements():
 def test_size_class_boundaries():
     pops = [0, 39_999, 40_000, 79_999, 80_000, 175_000, 175_001]
     assert list(analyse.size_class(pops)) == [1, 1, 2, 2, 3, 3, 4]
+    assert [analyse.taille(p) for p in pops] == [1, 1, 2, 2, 3, 3, 4]  # the planner's scalar version
 
 
 def test_api_and_cli_give_the_same_files_and_reruns_are_byte_identical(tmp_path, essonne_audit):
