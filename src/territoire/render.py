@@ -245,15 +245,39 @@ _CSS = """
 
 
 class _Labels(folium.MacroElement):
-    """Names drawn as text on the map: one script for all (a folium Marker per name costs a template each)."""
+    """CPTS names drawn as text, without overlaps.
+
+    One script for all names (a folium Marker per name costs a template
+    each). After each zoom or move, names are placed in the given order
+    (most populated CPTS first) and a name that would overlap one already
+    placed is hidden: zooming in shows more of them.
+    """
 
     _template = jinja2.Template("""
         {% macro script(this, kwargs) %}
-        {{ this.labels_json }}.forEach(function (l) {
-            L.marker([l[0], l[1]], {icon: L.divIcon({className: "", iconSize: [0, 0],
-                html: '<span class="cpts-nom">' + l[2] + '</span>'}), interactive: false})
-             .addTo({{ this._parent.get_name() }});
-        });
+        (function () {
+            var layer = {{ this._parent.get_name() }}, marks = [];
+            {{ this.labels_json }}.forEach(function (l) {
+                marks.push(L.marker([l[0], l[1]], {icon: L.divIcon({className: "", iconSize: [0, 0],
+                    html: '<span class="cpts-nom">' + l[2] + '</span>'}), interactive: false}).addTo(layer));
+            });
+            function declutter() {
+                var placed = [];
+                marks.forEach(function (m) {
+                    var el = m.getElement(), span = el && el.firstChild;
+                    if (!span) { return; }
+                    span.style.visibility = "visible";
+                    var r = span.getBoundingClientRect();
+                    var hit = placed.some(function (p) {
+                        return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
+                    });
+                    if (hit) { span.style.visibility = "hidden"; } else { placed.push(r); }
+                });
+            }
+            var map = {{ this._parent._parent.get_name() }};
+            map.on("zoomend moveend overlayadd", declutter);
+            map.whenReady(function () { setTimeout(declutter, 0); });
+        })();
         {% endmacro %}
     """)
 
@@ -379,7 +403,10 @@ def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = No
         cp.add_to(m)
         names = folium.FeatureGroup(name="Noms des CPTS")
         pts = shapely.point_on_surface(outlines.geometry.to_numpy())
-        _Labels([[round(p.y, 5), round(p.x, 5), esc(n)] for n, p in zip(outlines["cpts"], pts)]).add_to(names)
+        pop = outlines["cpts"].map(info["population"]).fillna(0).to_numpy() if "population" in info else 0
+        labels = sorted(zip(-pd.Series(pop, index=outlines.index).to_numpy(), outlines["cpts"], pts),
+                        key=lambda t: (t[0], t[1]))  # most populated first, then by name
+        _Labels([[round(p.y, 5), round(p.x, 5), esc(n)] for _, n, p in labels]).add_to(names)
         names.add_to(m)
 
     deps = gpd.GeoDataFrame({"departement": reference.units().loc[geoms.index, "departement"].to_numpy()},
