@@ -192,6 +192,18 @@ window.addEventListener('load', function () {
     var el = document.getElementById('etat-carte');
     el.setAttribute('data-communes', Object.keys(kinds.commune).length);
     el.setAttribute('data-cpts', Object.keys(kinds.cpts).length);
+    // Names of CPTS on screen, and how many of them overlap another (the map hides those).
+    var shown = Array.prototype.filter.call(document.querySelectorAll('.cpts-nom'), function (n) {
+      return n.style.visibility !== 'hidden';
+    }).map(function (n) { return n.getBoundingClientRect(); });
+    var clash = 0;
+    shown.forEach(function (r, i) {
+      shown.slice(i + 1).forEach(function (p) {
+        if (r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top) { clash += 1; }
+      });
+    });
+    el.setAttribute('data-noms', shown.length);
+    el.setAttribute('data-noms-chevauchants', clash);
     el.setAttribute('data-erreurs', window.__erreurs.join(' / '));
     el.setAttribute('data-pret', '1');
   }, 300);
