@@ -334,6 +334,24 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     return table[cols].sort_values("cpts").reset_index(drop=True)
 
 
+def group_outlines(members: pd.DataFrame, units: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
+    """Outline length (metres) of each group of communes, without dissolving geometries.
+
+    The sum of the communes' outlines less twice the borders they share
+    (graph edges), both geodesic.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        ``groupe``, ``code_commune``: one row per commune of a group.
+    """
+    m = members[["groupe", "code_commune"]].drop_duplicates()
+    total = m["code_commune"].map(units["perimetre_m"]).groupby(m["groupe"]).sum()
+    inner = edges.merge(m.rename(columns={"code_commune": "u"}), on="u").merge(
+        m.rename(columns={"code_commune": "v"}), on=["v", "groupe"])
+    return total.sub(2 * inner.groupby("groupe")["longueur_m"].sum(), fill_value=0)
+
+
 def _enclaves(zones: gpd.GeoDataFrame, edges: pd.DataFrame, links: pd.DataFrame,
               units: gpd.GeoDataFrame) -> pd.Series:
     """Codes of uncovered communes each CPTS surrounds.
@@ -357,12 +375,8 @@ def _enclaves(zones: gpd.GeoDataFrame, edges: pd.DataFrame, links: pd.DataFrame,
     cand = per_zone[per_zone["ok"] & (per_zone["n"] == 1)]
     if cand.empty:
         return pd.Series(dtype=object)
-    # Outline of a zone: its communes' outlines less twice the borders they share.
-    inner = edges[isin(edges["u"], zone_of.index) & isin(edges["v"], zone_of.index)]
-    inner = inner[inner["u"].map(zone_of) == inner["v"].map(zone_of)]
-    outline = (units["perimetre_m"].reindex(zone_of.index).groupby(zone_of).sum()
-               .sub(2 * inner.groupby(inner["u"].map(zone_of))["longueur_m"].sum(), fill_value=0)
-               .reindex(cand.index))
+    members = pd.DataFrame({"groupe": zone_of.to_numpy(), "code_commune": zone_of.index})
+    outline = group_outlines(members, units, edges).reindex(cand.index)
     z = zones.set_index("zone_blanche_id").loc[cand.index]
     found = cand[(outline > 0) & (cand["border"] >= 0.95 * outline)]
     codes = z.loc[found.index, "communes"]

@@ -349,12 +349,9 @@ def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.Da
     No dissolve: the area is the sum of the communes' areas and the outline
     the sum of their outlines less twice the borders they share (graph edges).
     """
-    m = perimeters[["cpts", "code_commune"]].drop_duplicates()
-    a = m["code_commune"].map(units["superficie_km2"] * 1e6).groupby(m["cpts"]).sum()
-    p = m["code_commune"].map(units["perimetre_m"]).groupby(m["cpts"]).sum()
-    inner = edges.merge(m.rename(columns={"code_commune": "u"}), on="u").merge(
-        m.rename(columns={"code_commune": "v"}), on=["v", "cpts"])
-    p = p - 2 * inner.groupby("cpts")["longueur_m"].sum().reindex(p.index).fillna(0)
+    m = perimeters[["cpts", "code_commune"]].drop_duplicates().rename(columns={"cpts": "groupe"})
+    a = m["code_commune"].map(units["superficie_km2"] * 1e6).groupby(m["groupe"]).sum()
+    p = an.group_outlines(m, units, edges).reindex(a.index)
     return (4 * math.pi * a / p.clip(lower=1) ** 2).clip(upper=1).round(3).sort_index()
 
 
