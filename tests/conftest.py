@@ -31,3 +31,6 @@ def essonne_audit():
     from territoire import analyse, read
 
     return analyse.analyse(read.read_perimeters(ESSONNE), read.read_population(ESSONNE_POP))
+
+
+from .navigateur import navigateur  # noqa: E402,F401  (the browser fixture of the map tests)

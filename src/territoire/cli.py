@@ -1,20 +1,34 @@
-"""The ``territoire`` command line (messages in French)."""
+"""The ``territoire`` command line (messages in French).
+
+Only the standard library is imported at module level: the scientific stack
+loads inside :func:`main`, where an interruption (Ctrl-C, SIGTERM, SIGHUP)
+is turned into one French line and a clean exit at any moment.
+"""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from pathlib import Path
 
-import pandas as pd
+try:  # Ctrl-C while Python loads the command: the same line and exit code as during the run
+    import argparse
+    import os
+    import signal
+    import warnings
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
+    from . import __version__, escaping
+    from .errors import Interruption, Journal, TerritoireError, TerritoireWarning, checkpoint
 
-from . import __version__, analyse, export, plan, read, reference, settings
-from .errors import Journal, TerritoireError
+    checkpoint("import")
+except KeyboardInterrupt:
+    sys.stderr.write("Interrompu par Ctrl-C : rien n'a été écrit.\n")
+    raise SystemExit(130) from None
 
 if TYPE_CHECKING:
+    from . import read
     from .render import MapData
 
 # argparse's own words, in French.
@@ -62,13 +76,36 @@ def _print_journal(journal: Journal) -> None:
 
 
 def _population(path: str | None) -> read.Population | None:
+    from . import read
+
     return read.read_population(path) if path else None
+
+
+def _warn_invisible_characters(names: Any, journal: Journal) -> None:
+    """Names holding control characters: they are removed from the workbook, the PNG and the terminal."""
+    bad = sorted({n for n in names if isinstance(n, str) and escaping.has_control_characters(n)})
+    if bad:
+        journal.warn(f"{len(bad)} nom(s) de CPTS contiennent des caractères de contrôle invisibles "
+                     f"(par exemple « {escaping.plain_text(bad[0])} ») : ils sont retirés du classeur, de la "
+                     "carte PNG et de l'affichage ; corrigez le fichier source.")
+
+
+def _inputs(args: argparse.Namespace, *names: str) -> list[str]:
+    return [getattr(args, n) for n in names if getattr(args, n, None)]
 
 
 # --- perimetres ---------------------------------------------------------------------
 
 def cmd_perimetres(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from . import analyse, destination, export, read, reference, settings
+
+    inputs = _inputs(args, "fichier", "population")
+    if args.sortie:
+        destination.check_file(Path(args.sortie), inputs, export.PERIMETER_FORMATS, export.is_perimeter_output)
     per = read.read_perimeters(args.fichier, majority=args.majorite)
+    checkpoint("lecture")
     pop = _population(args.population)
     journal = Journal()
     journal.extend(per.journal)
@@ -92,9 +129,10 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
         if len(missing):
             journal.warn(f"{len(missing)} commune(s) des périmètres absentes du fichier de population : "
                          f"population de référence ({reference.population_vintage_label()}) utilisée.")
+    _warn_invisible_characters(summary.index, journal)
     _print_journal(journal)
     if args.sortie:
-        export.write_csv(export.normalised(per.table), args.sortie)
+        export.write_perimeters(per.table, args.sortie)
         print(f"\nPérimètres normalisés écrits dans {args.sortie}.")
     return 0
 
@@ -102,15 +140,25 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
 # --- analyse -------------------------------------------------------------------------
 
 def cmd_analyse(args: argparse.Namespace) -> int:
+    from . import analyse, destination, export, read
+
+    inputs = _inputs(args, "perimetres", "population")
+    destination.check_folder(Path(args.sortie), inputs)  # before the work, so as not to waste it
     per = read.read_perimeters(args.perimetres, majority=args.majorite)
+    checkpoint("lecture")
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
+    checkpoint("analyse")
+    journal = Journal()
+    _warn_invisible_characters(audit.cpts["cpts"], journal)
     s = audit.synthese
+    s["avertissements"] = s["avertissements"] + journal.avertissements
     extra = {}
     if not args.sans_carte:
         from . import render, report  # folium and matplotlib load only when a map is asked for
 
         extra = report.meeting_pack(render.audit_map_data(audit), s, export.audit_tables(audit), args.hors_ligne)
-    out = export.write_audit(audit, args.sortie, extra)
+        checkpoint("carte")
+    out = export.write_audit(audit, args.sortie, extra, inputs)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
           f"(population : {s['millesime_population']}).")
     print(f"  Population totale        : {fmt(s['population_totale'])}")
@@ -133,6 +181,10 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 # --- planifier --------------------------------------------------------------------------
 
 def cmd_planifier(args: argparse.Namespace) -> int:
+    from . import destination, export, plan, read
+
+    inputs = _inputs(args, "perimetres", "population")
+    destination.check_folder(Path(args.sortie), inputs)
     params = plan.Parametres(
         population_max_zone_extension=args.zone_max_extension,
         population_min_nouvelle_cpts=args.min_nouvelle,
@@ -142,14 +194,18 @@ def cmd_planifier(args: argparse.Namespace) -> int:
         preferer_aci=not args.sans_priorite_aci,
     )
     per = read.read_perimeters(args.perimetres, majority=args.majorite)
+    checkpoint("lecture")
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
+    checkpoint("analyse")
+    _warn_invisible_characters(result.apres.cpts["cpts"], result.journal)
     tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions}
     extra = {}
     if not args.sans_carte:
         from . import render, report
 
         extra = report.meeting_pack(render.plan_map_data(result), result.apres.synthese, tables, args.hors_ligne)
-    out = export.write_plan(result, args.sortie, extra)
+        checkpoint("carte")
+    out = export.write_plan(result, args.sortie, extra, inputs)
     s = result.scenario
     av, ap = s["avant"], s["apres"]
     print(f"Plan 100 % CPTS pour le(s) département(s) {', '.join(s['perimetre'])} "
@@ -180,7 +236,7 @@ def map_data_from_folder(folder: Path) -> MapData:
     """Rebuild a map's content from the files ``analyse`` or ``planifier`` wrote."""
     import json
 
-    from . import render
+    from . import export, render
 
     if not (folder / "communes.csv").exists() or not (folder / "cpts.csv").exists():
         raise TerritoireError(f"{folder} ne contient pas de résultats de « territoire analyse » ou "
@@ -206,14 +262,16 @@ def map_data_from_folder(folder: Path) -> MapData:
 
 
 def cmd_carte(args: argparse.Namespace) -> int:
-    from . import render
+    from . import export, render
 
     folder = Path(args.dossier)
+    export.results_folder_files(folder)  # before reading anything from it
     data = map_data_from_folder(folder)
     layers = render.prepare(data)
-    export.write_bytes(render.map_html(data, hors_ligne=args.hors_ligne, layers=layers).encode("utf-8"),
-                       folder / "carte.html")
-    export.write_bytes(render.map_png(data, layers=layers), folder / "carte.png")
+    files = {"carte.html": render.map_html(data, hors_ligne=args.hors_ligne, layers=layers).encode("utf-8"),
+             "carte.png": render.map_png(data, layers=layers)}
+    checkpoint("carte")
+    export.update_results(files, folder)
     print(f"Carte écrite dans {folder / 'carte.html'} et {folder / 'carte.png'}"
           + (" (autonome, sans réseau)." if args.hors_ligne else "."))
     return 0
@@ -236,6 +294,8 @@ EPILOG_PLANIFIER = """exemple :
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import plan, settings
+
     parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="Vérifier et planifier les territoires des CPTS : chevauchements, "
                                  "tailles, financement ACI, couverture et zones blanches.",
@@ -325,23 +385,94 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+class _Terminal:
+    """A text stream that prints input text inertly: escape sequences and control characters removed,
+    characters the console cannot encode replaced (a cp1252 console never makes the run fail)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        safe = escaping.terminal_text(text)
+        try:
+            self._stream.write(safe)
+        except UnicodeEncodeError:
+            enc = getattr(self._stream, "encoding", None) or "ascii"
+            self._stream.write(safe.encode(enc, errors="replace").decode(enc))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_SIGNAL_NAMES = {getattr(signal, n): n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+
+
+def _raise_interruption(signum: int, frame: object) -> None:
+    raise Interruption(signum)
+
+
+@contextmanager
+def _session() -> Iterator[None]:
+    """For one run: inert terminal output, SIGTERM/SIGHUP cleaned up like Ctrl-C, library warnings in French.
+
+    Everything is restored afterwards: calling :func:`main` from Python changes nothing for the caller.
+    """
+    saved_streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Terminal(sys.stdout), _Terminal(sys.stderr)
+    saved_handlers = {}
+    for signum in _SIGNAL_NAMES:
+        if signum != signal.SIGINT:
+            try:
+                saved_handlers[signum] = signal.signal(signum, _raise_interruption)
+            except ValueError:  # not the main thread: signals stay as they are
+                pass
     try:
-        return args.func(args)
-    except TerritoireError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrompu.", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", TerritoireWarning)
+            warnings.showwarning = _show_warning
+            yield
+    finally:
+        for signum, handler in saved_handlers.items():
+            signal.signal(signum, handler)
+        sys.stdout, sys.stderr = saved_streams
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    if issubclass(category, TerritoireWarning):
+        print(f"Avertissement : {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 done, 2 bad input, 130 interrupted, 1 bug)."""
+    try:
+        with _session():
+            try:
+                args = build_parser().parse_args(argv)
+                checkpoint("demarrage")
+                return int(args.func(args))
+            except TerritoireError as exc:
+                print(f"Erreur : {exc}", file=sys.stderr)
+                return 2
+            except KeyboardInterrupt as exc:
+                signum = getattr(exc, "signum", signal.SIGINT)
+                how = "Ctrl-C" if signum == signal.SIGINT else f"le signal {_SIGNAL_NAMES.get(signum, signum)}"
+                print(f"Interrompu par {how} : les fichiers en cours d'écriture ont été retirés, les résultats "
+                      "précédents sont intacts.", file=sys.stderr)
+                return 128 + int(signum)
+            except BrokenPipeError:
+                # The reader of a pipe (``| head``) stopped reading: not an error of ours.
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.__stdout__.fileno())
+                return 141
+            except Exception as exc:  # a bug: short message, detail on demand
+                if os.environ.get("TERRITOIRE_DEBUG"):
+                    raise
+                print(f"Erreur inattendue ({type(exc).__name__} : {exc}). Relancez avec TERRITOIRE_DEBUG=1 "
+                      "pour le détail et signalez-la.", file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:  # a second Ctrl-C while reporting the first
         return 130
-    except Exception as exc:  # a bug: short message, detail on demand
-        if os.environ.get("TERRITOIRE_DEBUG"):
-            raise
-        print(f"Erreur inattendue ({type(exc).__name__} : {exc}). Relancez avec TERRITOIRE_DEBUG=1 "
-              "pour le détail et signalez-la.", file=sys.stderr)
-        return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,18 @@ class TerritoireError(Exception):
         self.fichier = str(fichier) if fichier is not None else None
         prefix = f"{Path(self.fichier).name} : " if self.fichier else ""
         super().__init__(prefix + message)
+
+
+class TerritoireWarning(UserWarning):
+    """A problem the library worked around (message in French); the CLI prints it as a warning."""
+
+
+class Interruption(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM, SIGHUP): cleaned up like Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
 
 
 @dataclass
@@ -35,3 +48,20 @@ class Journal:
     def extend(self, other: "Journal") -> None:
         self.infos.extend(other.infos)
         self.avertissements.extend(other.avertissements)
+
+
+def checkpoint(stage: str) -> None:
+    """Test hook: ``TERRITOIRE_TEST_INTERRUPTION=stage[:SIGNAL]`` sends that signal (SIGINT by default) here.
+
+    The robustness tests interrupt a run at each named stage this way; unset, it costs one lookup.
+    """
+    wanted = os.environ.get("TERRITOIRE_TEST_INTERRUPTION")
+    if not wanted:
+        return
+    name, _, sig = wanted.partition(":")
+    if name == stage:
+        import signal
+        import time
+
+        os.kill(os.getpid(), getattr(signal, sig or "SIGINT"))
+        time.sleep(1)  # the handler runs at the next bytecode; never reached past it

@@ -9,25 +9,28 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import TerritoireError
+from . import destination
+from .errors import TerritoireError, checkpoint
 
 #: CSV dialect: what French Excel opens with a double click.
 CSV_OPTIONS = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig", "index": False, "lineterminator": "\n"}
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read back a CSV written by :func:`write_csv` (codes kept as text)."""
-    return pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig",
-                       dtype={"code_commune": str, "departement": str, "epci_siren": str},
-                       keep_default_na=False, na_values=[""])
+    """Read back a CSV written by :func:`write_csv` (codes kept as text, formulas no longer defused)."""
+    df = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig",
+                     dtype={"code_commune": str, "departement": str, "epci_siren": str},
+                     keep_default_na=False, na_values=[""])
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            df[col] = df[col].str.replace(r"^'(?=[=+\-@])", "", regex=True)
+    return df
 
 
 def _writable_parent(path: Path) -> None:
@@ -58,15 +61,24 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
 FORMULA_START = ("=", "+", "-", "@")
 
 
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table in the CSV dialect of :data:`CSV_OPTIONS` (formulas defused)."""
+    return defuse_formulas(df).to_csv(**{k: v for k, v in CSV_OPTIONS.items() if k != "encoding"}).encode("utf-8-sig")
+
+
+def json_bytes(data: dict) -> bytes:
+    """JSON as written in results (UTF-8, indented, stable key order)."""
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a table atomically in the CSV dialect of :data:`CSV_OPTIONS` (formulas defused)."""
-    df = defuse_formulas(df)
-    write_bytes(df.to_csv(**{k: v for k, v in CSV_OPTIONS.items() if k != "encoding"}).encode("utf-8-sig"), path)
+    write_bytes(csv_bytes(df), path)
 
 
 def write_json(data: dict, path: str | Path) -> None:
     """Write JSON atomically (UTF-8, indented, stable key order)."""
-    write_bytes((json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), path)
+    write_bytes(json_bytes(data), path)
 
 
 def write_bytes(data: bytes, path: str | Path) -> None:
@@ -84,30 +96,39 @@ def write_bytes(data: bytes, path: str | Path) -> None:
         raise
 
 
-@contextmanager
-def atomic_folder(dest: str | Path) -> Iterator[Path]:
-    """Build a results folder aside, then swap it in place of ``dest``.
+#: Formats of ``territoire perimetres --sortie``, by extension.
+PERIMETER_FORMATS = (".csv", ".xlsx")
+_PERIMETER_HEADER = "\ufeffcpts;statut;code_commune;part"
 
-    Yields the temporary folder to write into. On error nothing changes.
-    """
-    dest = Path(dest)
-    if dest.exists() and not dest.is_dir():
-        raise TerritoireError(f"{dest} existe et n'est pas un dossier.")
-    _writable_parent(dest)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+
+def perimeter_bytes(table: pd.DataFrame, suffix: str) -> bytes:
+    """The normalised perimeters as a CSV or a one-sheet workbook."""
+    df = normalised(table)
+    if suffix.lower() == ".xlsx":
+        from . import report
+
+        return report.table_workbook(df, "Périmètres")
+    return csv_bytes(df)
+
+
+def is_perimeter_output(path: Path) -> bool:
+    """Whether ``path`` is a normalised perimeter file territoire wrote (so it may be replaced)."""
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    os.chmod(tmp, 0o755)
-    if dest.exists():
-        backup = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".ancien", dir=dest.parent))
-        os.replace(dest, backup / dest.name)
-        os.replace(tmp, dest)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(tmp, dest)
+        if path.suffix.lower() == ".xlsx":
+            import zipfile
+
+            with zipfile.ZipFile(path) as z:
+                return b"<dc:creator>territoire</dc:creator>" in z.read("docProps/core.xml")
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.readline().rstrip("\r\n") == _PERIMETER_HEADER
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return False
+
+
+def write_perimeters(table: pd.DataFrame, path: str | Path) -> None:
+    """Write the normalised perimeters atomically, in the format the extension says."""
+    path = Path(path)
+    write_bytes(perimeter_bytes(table, path.suffix), path)
 
 
 def audit_tables(audit) -> dict[str, pd.DataFrame]:
@@ -135,16 +156,17 @@ def normalised(perimeters: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["cpts", "code_commune"], kind="stable").reset_index(drop=True)
 
 
-def write_audit(audit, folder: str | Path, extra: dict[str, bytes] | None = None) -> Path:
-    """Write ``synthese.json`` and the CSV tables of an audit into ``folder`` (atomically)."""
-    folder = Path(folder)
-    with atomic_folder(folder) as tmp:
-        write_json(audit.synthese, tmp / "synthese.json")
-        for name, df in audit_tables(audit).items():
-            write_csv(df, tmp / name)
-        for name, data in (extra or {}).items():
-            write_bytes(data, tmp / name)
-    return folder
+def audit_files(audit, extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every file of an audit's results folder, as bytes."""
+    files = {"synthese.json": json_bytes(audit.synthese)}
+    files.update({name: csv_bytes(df) for name, df in audit_tables(audit).items()})
+    return {**files, **(extra or {})}
+
+
+def write_audit(audit, folder: str | Path, extra: dict[str, bytes] | None = None,
+                inputs: Sequence[str | Path] = ()) -> Path:
+    """Write ``synthese.json`` and the CSV tables of an audit into ``folder`` (see :func:`write_results`)."""
+    return write_results(audit_files(audit, extra), folder, inputs)
 
 
 def plan_tables(plan) -> dict[str, pd.DataFrame]:
@@ -158,14 +180,54 @@ def plan_tables(plan) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_plan(plan, folder: str | Path, extra: dict[str, bytes] | None = None) -> Path:
+def write_plan(plan, folder: str | Path, extra: dict[str, bytes] | None = None,
+               inputs: Sequence[str | Path] = ()) -> Path:
     """Write ``scenario.json``, ``propositions.csv``, ``perimetres_proposes.csv`` and the
-    ``communes.csv`` / ``cpts.csv`` of the proposed situation (atomically)."""
+    ``communes.csv`` / ``cpts.csv`` of the proposed situation (see :func:`write_results`)."""
+    files = {"scenario.json": json_bytes(plan.scenario)}
+    files.update({name: csv_bytes(df) for name, df in plan_tables(plan).items()})
+    return write_results({**files, **(extra or {})}, folder, inputs)
+
+
+def write_results(files: dict[str, bytes], folder: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
+    """Write a results folder: complete or not at all, never over files territoire did not write.
+
+    The rules are those of :mod:`territoire.destination`; ``inputs`` are the
+    files the results come from (never inside ``folder``).
+    """
     folder = Path(folder)
-    with atomic_folder(folder) as tmp:
-        write_json(plan.scenario, tmp / "scenario.json")
-        for name, df in plan_tables(plan).items():
-            write_csv(df, tmp / name)
-        for name, data in (extra or {}).items():
+    with destination.results_folder(folder, inputs) as tmp:
+        for i, (name, data) in enumerate(sorted(files.items())):
             write_bytes(data, tmp / name)
+            if i == 0:
+                checkpoint("ecriture")
+        write_bytes(destination.marker_bytes(list(files)), tmp / destination.MARKER)
+        checkpoint("echange")
     return folder
+
+
+def results_folder_files(folder: Path) -> set[str]:
+    """The files territoire wrote in an existing results folder; an error for any other folder."""
+    if folder.is_symlink() or not folder.is_dir():
+        raise TerritoireError(f"le dossier « {folder} » n'existe pas (ou n'est pas un dossier réel).")
+    ours = destination.written_files(folder)
+    if ours is None:
+        raise TerritoireError(f"« {folder} » n'est pas un dossier de résultats écrit par territoire (fichier "
+                              f"{destination.MARKER} absent) : il n'est pas modifié. Relancez « territoire "
+                              "analyse » ou « territoire planifier ».")
+    return ours
+
+
+def update_results(files: dict[str, bytes], folder: str | Path) -> None:
+    """Add or replace files in a results folder territoire wrote (``territoire carte``), each atomically."""
+    folder = Path(folder)
+    ours = results_folder_files(folder)
+    foreign = sorted(n for n in files if (folder / n).exists() and n not in ours)
+    if foreign:
+        raise TerritoireError(f"« {folder} » contient {', '.join(foreign)}, que territoire n'a pas écrit : "
+                              "rien n'est remplacé.")
+    with destination.locked(folder):
+        for name, data in sorted(files.items()):
+            write_bytes(data, folder / name)
+        known = destination.written_files(folder) or set()
+        write_bytes(destination.marker_bytes(sorted(known | set(files))), folder / destination.MARKER)

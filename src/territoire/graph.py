@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +35,7 @@ import pyproj
 import shapely
 
 from . import reference, settings
+from .errors import TerritoireWarning
 
 # GRS80 ellipsoid (RGF93, WGS84 to the millimetre).
 _A = 6_378_137.0
@@ -301,12 +303,27 @@ def national_edges(tolerance: float = settings.ADJACENCY_TOLERANCE_M) -> pd.Data
         except Exception:
             pass  # a corrupt cache is rebuilt
     edges = build_edges(reference.units(), tolerance)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    edges.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    try:
+        _write_cache(edges, path)
+    except OSError as exc:
+        warnings.warn(f"le cache du graphe d'adjacence ne peut pas être écrit dans {path.parent} "
+                      f"({exc.strerror or exc}) : le graphe est recalculé à chaque exécution.",
+                      TerritoireWarning, stacklevel=2)
     return edges
+
+
+def _write_cache(edges: pd.DataFrame, path: Path) -> None:
+    """Write the cache atomically, readable by the other users of a shared machine."""
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".adjacence-", suffix=".tmp")
+    try:
+        os.close(fd)
+        edges.to_parquet(tmp, index=False)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def adjacency_graph(codes: pd.Index | list[str] | None = None,

@@ -12,18 +12,18 @@ import html
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 
 import folium
 import geopandas as gpd
-import jinja2
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import reference, settings
+from . import escaping, reference, settings
 
 JOIN = " | "
 
@@ -70,11 +70,6 @@ def fmt(n: object) -> str:
     if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
         return "—"
     return f"{int(round(float(n))):,}".replace(",", "\u202f")
-
-
-def esc(value: object) -> str:
-    """Text from input files, made safe for HTML (shown as text, never run)."""
-    return html.escape("" if value is None or value is pd.NA else str(value), quote=True)
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -137,87 +132,82 @@ def _status_label(s: object) -> str:
     return settings.STATUS_LABELS.get(str(s), "Aucune CPTS") if s not in ("", None) else "Aucune CPTS"
 
 
-def _features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str],
-              overlaps: set[str]) -> list[dict]:
-    """GeoJSON features of the communes; fills ``overlaps`` with the codes in several CPTS."""
-    feats = []
+ACTION_LABELS = {"extension": "extension proposée", "nouvelle_cpts": "nouvelle CPTS proposée",
+                 "arbitrage_chevauchement": "chevauchement à arbitrer"}
+
+
+def _text(v: object) -> str:
+    return "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _commune_features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str]) -> list[dict]:
+    """GeoJSON features of the communes, with their style and tooltip rows (plain text)."""
     com = data.communes.sort_values("code_commune")
-    geojson = dict(zip(com["code_commune"], shapely.to_geojson(geoms.loc[com["code_commune"]].to_numpy())))
-    for r in com.itertuples(index=False):
+    geojson = shapely.to_geojson(geoms.loc[com["code_commune"]].to_numpy())
+    feats = []
+    for r, geom in zip(com.itertuples(index=False), geojson):
         white = bool(r.zone_blanche)
-        overlap = int(r.nb_cpts) > 1
-        action = getattr(r, "action", "") if data.plan else ""
-        action = "" if action is None or (isinstance(action, float)) else action
+        action = _text(getattr(r, "action", "")) if data.plan else ""
+        cpts = _text(r.cpts)
         if data.plan:
-            first = str(r.cpts).split(JOIN)[0] if r.cpts else ""
-            fill = colours.get(first, WHITE_ZONE["fill"])
+            fill = colours.get(cpts.split(JOIN)[0], WHITE_ZONE["fill"])
             opacity = 0.85 if action in ("extension", "nouvelle_cpts") else 0.4
         else:
             fill = WHITE_ZONE["fill"] if white else STATUS_COLOURS.get(str(r.statut), STATUS_COLOURS["inconnu"])
             opacity = 0.9 if white else 0.75
+        marked = white or action == "extension"
+        rows = [["Commune", _text(r.nom)], ["Code INSEE", _text(r.code_commune)],
+                ["Population", fmt(r.population)], ["CPTS", cpts or "aucune (zone blanche)"],
+                ["Statut", _status_label(r.statut)]]
+        if data.plan:
+            rows.append(["Proposition", ACTION_LABELS.get(action, "—")])
         feats.append({
-            "type": "Feature",
-            "geometry": json.loads(geojson[r.code_commune]),
+            "type": "Feature", "geometry": json.loads(geom),
             "properties": {
-                "kind": "commune", "code": esc(r.code_commune), "nom": esc(r.nom),
-                "population": fmt(r.population), "cpts": esc(r.cpts) if r.cpts else "aucune (zone blanche)",
-                "statut": esc(_status_label(r.statut)), "fill": fill, "opacity": opacity,
-                "blanche": white, "action": action,
-                **({"action_label": {"extension": "extension proposée", "nouvelle_cpts": "nouvelle CPTS proposée",
-                                     "arbitrage_chevauchement": "chevauchement à arbitrer"}.get(action, "—")}
-                   if data.plan else {}),
+                "kind": "commune", "code": _text(r.code_commune), "action": action,
+                "cpts": cpts.split(JOIN) if cpts else [],
+                "chevauchement": int(r.nb_cpts) > 1, "infobulle": rows,
+                "style": {"fillColor": fill, "fillOpacity": opacity,
+                          "color": "#000000" if action == "extension" else (WHITE_ZONE["edge"] if white else "#777777"),
+                          "weight": 1.5 if marked else 0.4, "dashArray": "4 3" if marked else None},
             },
         })
-        if overlap:
-            overlaps.add(r.code_commune)
     return feats
 
 
-_CHECK_SCRIPT = """
-<script>
-window.__erreurs = [];
-window.addEventListener('error', function (e) { window.__erreurs.push(String(e.message)); });
-window.addEventListener('load', function () {
-  setTimeout(function () {
-    var kinds = {commune: {}, cpts: {}};
-    Object.keys(window).forEach(function (k) {
-      var v = window[k];
-      if (v && window.L && v instanceof L.Map) {
-        v.eachLayer(function (l) {
-          var p = l.feature && l.feature.properties;
-          if (p && kinds[p.kind]) { kinds[p.kind][p.code || p.cpts] = 1; }
-        });
-      }
-    });
-    var el = document.getElementById('etat-carte');
-    el.setAttribute('data-communes', Object.keys(kinds.commune).length);
-    el.setAttribute('data-cpts', Object.keys(kinds.cpts).length);
-    // Names of CPTS on screen, and how many of them overlap another (the map hides those).
-    var shown = Array.prototype.filter.call(document.querySelectorAll('.cpts-nom'), function (n) {
-      return n.style.visibility !== 'hidden';
-    }).map(function (n) { return n.getBoundingClientRect(); });
-    var clash = 0;
-    shown.forEach(function (r, i) {
-      shown.slice(i + 1).forEach(function (p) {
-        if (r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top) { clash += 1; }
-      });
-    });
-    el.setAttribute('data-noms', shown.length);
-    el.setAttribute('data-noms-chevauchants', clash);
-    el.setAttribute('data-erreurs', window.__erreurs.join(' / '));
-    el.setAttribute('data-pret', '1');
-  }, 300);
-});
-</script>
-"""
+def _cpts_features(data: MapData, outlines: gpd.GeoDataFrame, colours: dict[str, str]) -> list[dict]:
+    """GeoJSON features of the CPTS outlines, with their popup rows (plain text)."""
+    info = data.cpts.set_index("cpts")
+    feats = []
+    for r, geom in zip(outlines.itertuples(index=False), shapely.to_geojson(outlines.geometry.to_numpy())):
+        row = info.loc[r.cpts] if r.cpts in info.index else None
+        new = bool(row is not None and "nouvelle" in info.columns and row["nouvelle"])
+
+        def value(col: str, unit: str = "", number: bool = True) -> str:
+            if row is None or col not in info.columns:
+                return "—"
+            return (fmt(row[col]) + unit) if number else (_text(row[col]) or "aucun")
+
+        feats.append({"type": "Feature", "geometry": json.loads(geom), "properties": {
+            "kind": "cpts", "cpts": r.cpts,
+            "fiche": [["CPTS", r.cpts],
+                      ["Statut", _status_label(row["statut"]) if row is not None else "—"],
+                      ["Population", value("population")], ["Taille", value("taille", number=False)],
+                      ["Financement de fonctionnement (an)", value("financement_fonctionnement", " €")],
+                      ["Financement ACI maximal (an)", value("financement_max_annuel", " €")],
+                      ["Communes", value("nb_communes")],
+                      ["Communes en chevauchement", value("communes_en_chevauchement", number=False)]],
+            "style": {"fill": False, "weight": 3, "dashArray": "8 5" if new else None,
+                      "color": colours.get(r.cpts, "#111111") if data.plan else "#111111"},
+        }})
+    return feats
 
 
-def _legend(data: MapData, colours: dict[str, str]) -> str:
-    rows = []
+def _legend(data: MapData) -> list[dict]:
+    rows: list[dict] = []
 
     def row(fill: str, edge: str, label: str, dash: bool = False) -> None:
-        style = f"background:{fill};border:2px {'dashed' if dash else 'solid'} {edge};"
-        rows.append(f'<div class="lg-row"><span class="lg-box" style="{style}"></span>{esc(label)}</div>')
+        rows.append({"fond": fill, "bord": edge, "texte": label, "tirets": dash})
 
     if data.plan:
         row("#dddddd", "#555555", "Commune déjà dans la CPTS (couleur de la CPTS)")
@@ -231,13 +221,9 @@ def _legend(data: MapData, colours: dict[str, str]) -> str:
             row(STATUS_COLOURS["inconnu"], "#555555", settings.STATUS_LABELS["inconnu"])
         row(WHITE_ZONE["fill"], WHITE_ZONE["edge"], "Zone blanche (aucune CPTS)", dash=True)
         row(OVERLAP["fill"], OVERLAP["edge"], "Commune dans plusieurs CPTS (chevauchement)")
-    rows.append('<div class="lg-row"><span class="lg-line"></span>Contour et nom d\'une CPTS</div>')
-    rows.append('<div class="lg-row"><span class="lg-line dep"></span>Limite de département</div>')
-    return (
-        '<div class="territoire-legende"><b>Légende</b>' + "".join(rows) + "</div>"
-        '<div class="territoire-titre"><b>' + esc(data.titre) + "</b><br>" + esc(data.sous_titre) + "</div>"
-        '<div id="etat-carte" hidden></div>'
-    )
+    rows.append({"ligne": "3px solid #111", "texte": "Contour et nom d'une CPTS"})
+    rows.append({"ligne": "2px dashed #555", "texte": "Limite de département"})
+    return rows
 
 
 _CSS = """
@@ -248,60 +234,59 @@ _CSS = """
   border:1px solid #999;border-radius:4px;font:14px/1.4 sans-serif;max-width:60%}
 .lg-row{display:flex;align-items:center;gap:6px;margin-top:3px}
 .lg-box{display:inline-block;width:18px;height:12px}
-.lg-line{display:inline-block;width:18px;border-top:3px solid #111}
-.lg-line.dep{border-top:2px dashed #555}
+.lg-line{display:inline-block;width:18px}
 .cpts-nom{font:bold 12px sans-serif;color:#111;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;
   white-space:nowrap;transform:translate(-50%,-50%);display:inline-block}
+.territoire-info th{text-align:left;padding-right:8px;font-weight:normal;color:#444}
+.territoire-info td{font-weight:bold}
 </style>
 """
 
 
-class _Labels(folium.MacroElement):
-    """CPTS names drawn as text, without overlaps.
-
-    One script for all names (a folium Marker per name costs a template
-    each). After each zoom or move, names are placed in the given order
-    (most populated CPTS first) and a name that would overlap one already
-    placed is hidden: zooming in shows more of them.
-    """
-
-    _template = jinja2.Template("""
-        {% macro script(this, kwargs) %}
-        (function () {
-            var layer = {{ this._parent.get_name() }}, marks = [];
-            {{ this.labels_json }}.forEach(function (l) {
-                marks.push(L.marker([l[0], l[1]], {icon: L.divIcon({className: "", iconSize: [0, 0],
-                    html: '<span class="cpts-nom">' + l[2] + '</span>'}), interactive: false}).addTo(layer));
-            });
-            function declutter() {
-                var placed = [];
-                marks.forEach(function (m) {
-                    var el = m.getElement(), span = el && el.firstChild;
-                    if (!span) { return; }
-                    span.style.visibility = "visible";
-                    var r = span.getBoundingClientRect();
-                    var hit = placed.some(function (p) {
-                        return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
-                    });
-                    if (hit) { span.style.visibility = "hidden"; } else { placed.push(r); }
-                });
-            }
-            var map = {{ this._parent._parent.get_name() }};
-            map.on("zoomend moveend overlayadd", declutter);
-            map.whenReady(function () { setTimeout(declutter, 0); });
-        })();
-        {% endmacro %}
-    """)
-
-    def __init__(self, labels: list[list]) -> None:
-        super().__init__()
-        self._name = "Labels"
-        # Names are HTML-escaped already; "<" cannot appear, so the JSON cannot close the script.
-        self.labels_json = json.dumps(labels, ensure_ascii=False)
+def map_document(data: MapData, layers: Layers) -> dict:
+    """Everything the interactive map shows, as plain data (texts are not escaped: the page sets them as text)."""
+    geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
+    feats = _commune_features(data, geoms, colours)
+    special = [{**f, "properties": {**f["properties"], "kind": "chevauchement",
+                                    "style": {"fillColor": OVERLAP["fill"], "fillOpacity": 0.0 if data.plan else 0.85,
+                                              "color": OVERLAP["edge"], "weight": 3}}}
+               for f in feats if f["properties"]["chevauchement"]
+               or f["properties"]["action"] == "arbitrage_chevauchement"]
+    labels: list[list] = []
+    if len(outlines):
+        info = data.cpts.set_index("cpts")
+        pts = shapely.point_on_surface(outlines.geometry.to_numpy())
+        pop = outlines["cpts"].map(info["population"]).fillna(0).to_numpy() if "population" in info else 0
+        order = sorted(zip(-pd.Series(pop, index=outlines.index).to_numpy(), outlines["cpts"], pts),
+                       key=lambda t: (t[0], t[1]))  # most populated first, then by name
+        labels = [[round(p.y, 5), round(p.x, 5), n] for _, n, p in order]
+    deps = gpd.GeoDataFrame({"departement": reference.units().loc[geoms.index, "departement"].to_numpy()},
+                            geometry=geoms.to_numpy(), crs=geoms.crs).dissolve("departement")
+    dep_feats = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(shapely.boundary(g))),
+                  "properties": {"kind": "departement", "departement": d,
+                                 "style": {"color": "#555555", "weight": 2, "dashArray": "6 4"}}}
+                 for d, g in zip(deps.index, deps.geometry)]
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms.to_numpy())
+    return {
+        "titre": data.titre, "sous_titre": data.sous_titre, "plan": data.plan,
+        "couches": {"communes": "Communes" + (" (CPTS proposée)" if data.plan else " (statut de la CPTS)"),
+                    "chevauchements": "Chevauchements" + (" arbitrés" if data.plan else ""),
+                    "cpts": "Contours des CPTS", "noms": "Noms des CPTS", "departements": "Départements"},
+        "communes": {"type": "FeatureCollection", "features": feats},
+        "chevauchements": {"type": "FeatureCollection", "features": special},
+        "cpts": {"type": "FeatureCollection", "features": _cpts_features(data, outlines, colours)},
+        "noms": labels,
+        "departements": {"type": "FeatureCollection", "features": dep_feats},
+        "legende": _legend(data),
+        "bornes": [[float(ymin), float(xmin)], [float(ymax), float(xmax)]],
+    }
 
 
 def _deterministic_ids(text: str) -> str:
-    """folium names elements with random UUIDs: renumber them so reruns give identical files."""
+    """folium names elements with random UUIDs: renumber them so reruns give identical files.
+
+    Applied to the folium skeleton only, which holds no text from the inputs.
+    """
     seen: dict[str, str] = {}
 
     def repl(m: re.Match) -> str:
@@ -310,11 +295,12 @@ def _deterministic_ids(text: str) -> str:
     return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", repl, text)
 
 
+def _static(name: str) -> str:
+    return (resources.files("territoire") / "static" / name).read_text(encoding="utf-8")
+
+
 def _offline_assets() -> str:
-    static = resources.files("territoire") / "static"
-    js = (static / "leaflet.js").read_text(encoding="utf-8")
-    css = (static / "leaflet.css").read_text(encoding="utf-8")
-    return f"<style>{css}</style>\n<script>{js}</script>"
+    return f"<style>{_static('leaflet.css')}</style>\n<script>{_static('leaflet.js')}</script>"
 
 
 @dataclass
@@ -337,106 +323,30 @@ def prepare(data: MapData) -> Layers:
 def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = None) -> str:
     """The interactive map as one HTML document.
 
+    folium renders the page skeleton (map, scale), which holds no text from
+    the inputs; what the map shows is one JSON data island (see
+    :func:`territoire.escaping.json_for_script`) drawn by ``static/carte.js``,
+    which sets every text from the inputs as text. No input text ever reaches
+    a template engine or the HTML parser.
+
     With ``hors_ligne``, Leaflet is embedded and no tile layer is used: the
     file works with no network at all. Otherwise Leaflet comes from the usual
     CDN and a light background is loaded; vector layers do not depend on it.
     """
     layers = layers or prepare(data)
-    geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
-    info = data.cpts.set_index("cpts")
-
     m = folium.Map(tiles=None if hors_ligne else "OpenStreetMap", control_scale=True, prefer_canvas=True,
                    attribution_control=True)
     if hors_ligne:
         m.default_js, m.default_css = [], []
         m.get_root().header.add_child(folium.Element(_offline_assets()))
-    m.get_root().header.add_child(folium.Element(_CHECK_SCRIPT + _CSS))
-
-    overlaps: set[str] = set()
-    feats = _features(data, geoms, colours, overlaps)
-    com_layer = folium.FeatureGroup(name="Communes" + (" (CPTS proposée)" if data.plan else " (statut de la CPTS)"))
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": feats},
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"], "fillOpacity": f["properties"]["opacity"],
-            "color": "#000000" if f["properties"]["action"] == "extension"
-            else (WHITE_ZONE["edge"] if f["properties"]["blanche"] else "#777777"),
-            "weight": 1.5 if f["properties"]["blanche"] or f["properties"]["action"] == "extension" else 0.4,
-            "dashArray": "4 3" if f["properties"]["blanche"] or f["properties"]["action"] == "extension" else None,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["nom", "code", "population", "cpts", "statut"] + (["action_label"] if data.plan else []),
-            aliases=["Commune", "Code INSEE", "Population", "CPTS", "Statut"] + (["Proposition"] if data.plan else []),
-            sticky=True),
-        name="communes",
-    ).add_to(com_layer)
-    com_layer.add_to(m)
-
-    special = [f for f in feats if f["properties"]["code"] in overlaps
-               or f["properties"]["action"] == "arbitrage_chevauchement"]
-    if special:
-        over = folium.FeatureGroup(name="Chevauchements" + (" arbitrés" if data.plan else ""))
-        folium.GeoJson({"type": "FeatureCollection",
-                        "features": [{**f, "properties": {**f["properties"], "kind": "chevauchement"}} for f in special]},
-                       style_function=lambda f: {"fillColor": OVERLAP["fill"], "fillOpacity": 0.0 if data.plan else 0.85,
-                                                 "color": OVERLAP["edge"], "weight": 3},
-                       tooltip=folium.GeoJsonTooltip(fields=["nom", "code", "population", "cpts"],
-                                                     aliases=["Commune", "Code INSEE", "Population", "CPTS"], sticky=True),
-                       ).add_to(over)
-        over.add_to(m)
-
-    if len(outlines):
-        cp = folium.FeatureGroup(name="Contours des CPTS")
-        cfeats = []
-        for r in outlines.itertuples(index=False):
-            row = info.loc[r.cpts] if r.cpts in info.index else None
-            new = bool(row is not None and "nouvelle" in info.columns and row["nouvelle"])
-            cfeats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(r.geometry)), "properties": {
-                "kind": "cpts", "cpts": esc(r.cpts), "colour": colours.get(r.cpts, "#111111") if data.plan else "#111111",
-                "nouvelle": new,
-                "statut": esc(_status_label(row["statut"])) if row is not None else "—",
-                "population": fmt(row["population"]) if row is not None else "—",
-                "taille": str(row["taille"]) if row is not None else "—",
-                "fonctionnement": (fmt(row["financement_fonctionnement"]) + " €") if row is not None else "—",
-                "maximum": (fmt(row["financement_max_annuel"]) + " €") if row is not None else "—",
-                "nb_communes": str(row["nb_communes"]) if row is not None else "—",
-                "chevauchements": esc(row["communes_en_chevauchement"] or "aucun") if row is not None
-                and isinstance(row.get("communes_en_chevauchement", ""), str) else "aucun",
-            }})
-        folium.GeoJson({"type": "FeatureCollection", "features": cfeats},
-                       style_function=lambda f: {"fill": True, "fillOpacity": 0, "color": f["properties"]["colour"],
-                                                 "weight": 3, "dashArray": "8 5" if f["properties"]["nouvelle"] else None},
-                       popup=folium.GeoJsonPopup(
-                           fields=["cpts", "statut", "population", "taille", "fonctionnement", "maximum",
-                                   "nb_communes", "chevauchements"],
-                           aliases=["CPTS", "Statut", "Population", "Taille", "Financement de fonctionnement (an)",
-                                    "Financement ACI maximal (an)", "Communes", "Communes en chevauchement"]),
-                       ).add_to(cp)
-        cp.add_to(m)
-        names = folium.FeatureGroup(name="Noms des CPTS")
-        pts = shapely.point_on_surface(outlines.geometry.to_numpy())
-        pop = outlines["cpts"].map(info["population"]).fillna(0).to_numpy() if "population" in info else 0
-        labels = sorted(zip(-pd.Series(pop, index=outlines.index).to_numpy(), outlines["cpts"], pts),
-                        key=lambda t: (t[0], t[1]))  # most populated first, then by name
-        _Labels([[round(p.y, 5), round(p.x, 5), esc(n)] for _, n, p in labels]).add_to(names)
-        names.add_to(m)
-
-    deps = gpd.GeoDataFrame({"departement": reference.units().loc[geoms.index, "departement"].to_numpy()},
-                            geometry=geoms.to_numpy(), crs=geoms.crs).dissolve("departement")
-    dep_feats = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(shapely.boundary(g))),
-                  "properties": {"kind": "departement", "departement": esc(d)}}
-                 for d, g in zip(deps.index, deps.geometry)]
-    dl = folium.FeatureGroup(name="Départements")
-    folium.GeoJson({"type": "FeatureCollection", "features": dep_feats},
-                   style_function=lambda f: {"color": "#555555", "weight": 2, "dashArray": "6 4"}).add_to(dl)
-    dl.add_to(m)
-
-    folium.LayerControl(collapsed=False).add_to(m)
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms.to_numpy())
-    m.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    m.get_root().html.add_child(folium.Element(_legend(data, colours)))
-    m.get_root().title = data.titre
-    return _deterministic_ids(m.get_root().render())
+    m.get_root().header.add_child(folium.Element(_CSS))
+    skeleton = _deterministic_ids(m.get_root().render())
+    head, sep, tail = skeleton.partition("<head>")
+    skeleton = f"{head}{sep}\n<title>{html.escape(data.titre)}</title>{tail}"
+    page, sep, end = skeleton.rpartition("</html>")
+    data_island = escaping.json_for_script(map_document(data, layers))
+    return (f'{page}<script type="application/json" id="territoire-donnees">{data_island}</script>\n'
+            f"<script>{_static('carte.js')}</script>\n{sep}{end}")
 
 
 def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None) -> bytes:
@@ -474,7 +384,8 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
         ol.boundary.plot(ax=ax, color=[colours[c] for c in ol["cpts"]] if data.plan else "#111111", linewidth=1.6)
         if len(ol) <= 80:
             for name, p in zip(ol["cpts"], shapely.point_on_surface(ol.geometry.to_numpy())):
-                ax.annotate(name, (p.x, p.y), ha="center", va="center", fontsize=7, fontweight="bold",
+                ax.annotate(escaping.plain_text(name), (p.x, p.y), ha="center", va="center", fontsize=7,
+                            fontweight="bold", parse_math=False,
                             path_effects=[__import__("matplotlib.patheffects", fromlist=["x"]).withStroke(
                                 linewidth=2.5, foreground="white")])
     handles = ([Patch(facecolor=STATUS_COLOURS[s], edgecolor="#555555", label=settings.STATUS_LABELS[s])
@@ -485,11 +396,13 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
         Patch(facecolor="#cccccc", edgecolor="#555555", label="Périmètre proposé (couleur par CPTS)"),
         Patch(facecolor="#888888", edgecolor="#000000", linestyle="--", label="Extension ou nouvelle CPTS")])
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
-    ax.set_title(f"{data.titre}\n{data.sous_titre}", fontsize=10)
+    ax.set_title(escaping.plain_text(f"{data.titre}\n{data.sous_titre}"), fontsize=10, parse_math=False)
     ax.set_axis_off()
-    fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    with warnings.catch_warnings():  # a glyph missing from the font is not the user's concern
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
+        fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import settings
+from . import escaping, settings
 
 #: French column headers of the workbook.
 HEADERS = {
@@ -69,7 +69,7 @@ def workbook(synthese: dict, tables: dict[str, pd.DataFrame]) -> bytes:
     head_fill = PatternFill("solid", fgColor="DDE6F0")
     ws.append(["Indicateur", "Valeur"])
     for label, value in _synthesis_rows(synthese):
-        ws.append([label, value])
+        ws.append([label, _cell(value)])
         cell = ws.cell(ws.max_row, 2)
         if isinstance(value, float):
             cell.number_format = "0.0%"
@@ -83,7 +83,7 @@ def workbook(synthese: dict, tables: dict[str, pd.DataFrame]) -> bytes:
         ws = wb.create_sheet(title)
         ws.append([HEADERS.get(c, c) for c in df.columns])
         for row in df.itertuples(index=False):
-            ws.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+            ws.append([_cell(v) for v in row])
         for j, col in enumerate(df.columns, start=1):
             if pd.api.types.is_integer_dtype(df[col]) or col in ("population",):
                 fmt = "#,##0"
@@ -94,6 +94,30 @@ def workbook(synthese: dict, tables: dict[str, pd.DataFrame]) -> bytes:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = fmt
         _finish_sheet(ws, bold, head_fill)
+    wb.properties.creator = "territoire"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue())
+
+
+def _cell(v: object) -> object:
+    """A workbook value: text without the characters XLSX forbids, numpy scalars as Python ones."""
+    if isinstance(v, str):
+        return escaping.xlsx_text(v)
+    if v is None or pd.isna(v):  # type: ignore[arg-type]
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def table_workbook(df: pd.DataFrame, title: str) -> bytes:
+    """One table as a one-sheet workbook, with the table's own column names (read back by territoire)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        ws.append([_cell(v) for v in row])
+    _finish_sheet(ws, Font(bold=True), PatternFill("solid", fgColor="DDE6F0"))
     wb.properties.creator = "territoire"
     buf = io.BytesIO()
     wb.save(buf)
