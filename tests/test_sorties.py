@@ -298,3 +298,24 @@ def test_hostile_text_on_the_terminal(work):
         assert out.returncode == 0, out.stderr
         for text in (out.stdout, out.stderr):
             assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+
+
+def test_a_forged_marker_cannot_point_outside_the_folder(work):
+    (work / "precieux.txt").write_text("à garder", encoding="utf-8")
+    here = work / "ici"
+    here.mkdir()
+    (here / ".territoire").write_text('{"outil": "territoire", "fichiers": ["../precieux.txt", "/etc/hosts"]}',
+                                      encoding="utf-8")
+    assert destination.written_files(here) == set()
+    res = run("analyse", "../p.csv", "--sortie", ".", "--sans-carte", cwd=here)
+    assert res.returncode == 0, res.stderr
+    assert (work / "precieux.txt").read_text(encoding="utf-8") == "à garder"
+
+
+def test_a_failed_run_removes_the_folders_it_created(work):
+    (work / "vide.csv").write_text("CPTS,Code INSEE\n", encoding="utf-8")
+    before = snapshot(work)
+    out = run("analyse", "p.csv", "--sortie", "a/b/c", "--sans-carte", cwd=work,
+              env={"TERRITOIRE_TEST_INTERRUPTION": "ecriture"})
+    assert out.returncode == 130
+    assert snapshot(work) == before and sorted(p.name for p in work.iterdir()) == ["p.csv", "vide.csv"]

@@ -53,7 +53,9 @@ def written_files(folder: Path) -> set[str] | None:
         return None
     if not isinstance(doc, dict) or doc.get("outil") != _TAG or not isinstance(doc.get("fichiers"), list):
         return None
-    return {str(f) for f in doc["fichiers"]}
+    # Plain names only: a forged marker cannot point outside the folder.
+    return {f for f in doc["fichiers"] if isinstance(f, str) and f not in ("", ".", "..", MARKER)
+            and "/" not in f and "\\" not in f and "\0" not in f}
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -263,10 +265,25 @@ def results_folder(dest: str | Path, inputs: Sequence[str | Path] = ()) -> Itera
     shown = Path(dest)
     check_folder(shown, inputs)
     dest = _absolute(shown)
+    created = [p for p in reversed(dest.parents) if not p.exists()]
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TerritoireError(f"impossible de créer le dossier {dest.parent} ({exc.strerror}).") from None
+    try:
+        with _locked_results(dest, shown, inputs) as tmp:
+            yield tmp
+    except BaseException:
+        for p in reversed(created):  # the folders this run created for nothing
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextmanager
+def _locked_results(dest: Path, shown: Path, inputs: Sequence[str | Path]) -> Iterator[Path]:
     with locked(dest):
         recover(dest)
         check_folder(shown, inputs)  # again: recovery may have put previous results back
