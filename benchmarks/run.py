@@ -103,6 +103,7 @@ def _timed(fn, runs: int) -> tuple[float, float, object]:
 def libpysal_comparison(runs: int = 3) -> dict:
     """Our adjacency graph against libpysal's queen contiguity, all communes of France."""
     import libpysal.graph
+
     from territoire import graph, reference
 
     units = reference.units()
@@ -125,6 +126,7 @@ def maxp_comparison(floor: int = 20_000) -> dict:
     import libpysal
     import networkx as nx
     from spopt.region import MaxPHeuristic
+
     from territoire import analyse, graph, plan, read, reference
 
     per = read.read_perimeters(SCENARIO)

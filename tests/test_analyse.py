@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from territoire import analyse, export, reference
 

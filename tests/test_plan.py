@@ -166,7 +166,7 @@ def test_plan_on_other_departements(tmp_path, dep):
     # A new CPTS below the floor only when its whole zone is below it.
     pl = plan.planifier(read.read_perimeters(path))
     zones = pl.avant.zones_blanches.set_index("zone_blanche_id")
-    for name, grp in pl.propositions[pl.propositions["action"] == "nouvelle_cpts"].groupby("cpts_cible"):
+    for _name, grp in pl.propositions[pl.propositions["action"] == "nouvelle_cpts"].groupby("cpts_cible"):
         if grp["population"].sum() < 20_000:
             zid = grp["motif"].iloc[0].split(" ")[0]
             assert zones.at[zid, "population"] < 2 * 20_000 or "reste de la zone" in grp["motif"].iloc[0]

@@ -32,7 +32,7 @@ def test_essonne_totals_are_the_seed_totals_with_the_2017_population():
     assert res.returncode == 0, res.stderr
     for name, total in ESSONNE_TOTALS.items():
         line = next(ln for ln in res.stdout.splitlines() if ln.startswith(name))
-        assert f"{total:,}".replace(",", " ") in line
+        assert f"{total:,}".replace(",", "\u202f") in line
         assert line.rstrip().endswith("3")  # taille 3
     assert "91182 (ancienne commune) harmonisé en 91228" in res.stdout
 
@@ -164,7 +164,7 @@ def test_header_on_the_third_row_and_merged_cpts_cells(tmp_path):
 @pytest.mark.parametrize("content,needle", [
     (b"", "vide"),
     (b"\x00\x01\x02PK\x00binary", "binaire"),
-    ("Nom;Valeur\nfoo;bar\n".encode(), "aucune colonne de code INSEE"),
+    (b"Nom;Valeur\nfoo;bar\n", "aucune colonne de code INSEE"),
 ])
 def test_bad_files_exit_2_with_a_french_message(tmp_path, content, needle):
     path = tmp_path / "mauvais.csv"

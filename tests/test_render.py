@@ -1,7 +1,6 @@
 """Maps and meeting pack: offline map in a real headless browser, escaping, workbook figures."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys

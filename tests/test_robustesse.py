@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from openpyxl import Workbook

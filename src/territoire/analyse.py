@@ -7,8 +7,6 @@ edges; :func:`analyse` gathers these from the reference and user files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,70 +14,35 @@ import shapely
 
 from . import graph, reference, settings
 from .errors import Journal, TerritoireError
-from .read import Perimetres, Population
+from .models import Audit, Chiffres, ChiffresDepartement, Perimetres, Population, Synthese
 
 JOIN = " | "
 
 
-@dataclass
-class Audit:
-    """Result of the territorial audit.
-
-    Attributes
-    ----------
-    communes : geopandas.GeoDataFrame
-        Units of the scope: ``code_commune``, ``nom``, ``departement``,
-        ``population``, ``cpts``, ``nb_cpts``, ``statut``, ``zone_blanche``,
-        ``zone_blanche_id``, ``epci_siren``, ``epci_nom``, ``superficie_km2``.
-    cpts : pandas.DataFrame
-        One row per CPTS with population, taille, funding, pieces, enclaves...
-    chevauchements, chevauchements_paires : pandas.DataFrame
-        Communes in several CPTS; pairs of CPTS sharing communes.
-    zones_blanches : geopandas.GeoDataFrame
-        Connected groups of uncovered communes.
-    synthese : dict
-        Key figures (see ``synthese.json``).
-    perimetres : pandas.DataFrame
-        The normalised perimeters analysed.
-    journal : Journal
-    """
-
-    communes: gpd.GeoDataFrame
-    cpts: pd.DataFrame
-    chevauchements: pd.DataFrame
-    chevauchements_paires: pd.DataFrame
-    zones_blanches: gpd.GeoDataFrame
-    synthese: dict
-    perimetres: pd.DataFrame
-    journal: Journal = field(default_factory=Journal)
-
-
-# --- Rules ---------------------------------------------------------------------
-
 def size_class(population: pd.Series | np.ndarray) -> np.ndarray:
     """Taille 1-4 of a population (40 000 and 80 000 open the higher class; 175 000 stays in 3)."""
     pop = np.asarray(population, dtype="float64")
-    t1, t2, t3 = settings.SIZE_THRESHOLDS
+    t1, t2, t3 = settings.size_thresholds()
     return np.select([pop < t1, pop < t2, pop <= t3], [1, 2, 3], 4).astype("int64")
 
 
 def taille(population: float) -> int:
     """Taille 1-4 of one population (same rule as :func:`size_class`)."""
-    t1, t2, t3 = settings.SIZE_THRESHOLDS
+    t1, t2, t3 = settings.size_thresholds()
     return 1 if population < t1 else 2 if population < t2 else 3 if population <= t3 else 4
 
 
 def threshold_gap(population: pd.Series | np.ndarray) -> np.ndarray:
     """Signed distance (inhabitants) to the nearest size threshold: negative below it."""
     pop = np.asarray(population, dtype="float64")[:, None]
-    gaps = pop - np.asarray(settings.SIZE_THRESHOLDS, dtype="float64")[None, :]
+    gaps = pop - np.asarray(settings.size_thresholds(), dtype="float64")[None, :]
     return gaps[np.arange(len(gaps)), np.abs(gaps).argmin(axis=1)].astype("int64")
 
 
 def funding(taille: pd.Series) -> pd.DataFrame:
     """Annual ACI operating grant and maximum amount for each taille."""
-    return pd.DataFrame({"financement_fonctionnement": taille.map(settings.FUNDING_OPERATING),
-                         "financement_max_annuel": taille.map(settings.FUNDING_MAX)}, index=taille.index)
+    return pd.DataFrame({"financement_fonctionnement": taille.map(settings.funding_operating()),
+                         "financement_max_annuel": taille.map(settings.funding_max())}, index=taille.index)
 
 
 def typology(density: pd.Series) -> pd.Series:
@@ -397,7 +360,7 @@ def _overlap_pairs(mem: pd.DataFrame, com: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.rename(columns={"cpts_x": "cpts_a", "cpts_y": "cpts_b"})[cols]
 
 
-def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, keys: list[str]) -> dict[str, dict]:
+def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, keys: list[str]) -> dict[str, Chiffres]:
     """Key figures of the units of each group (the whole scope, or each département).
 
     Parameters
@@ -429,7 +392,7 @@ def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, ke
     tailles = cpts_tailles.groupby(["group", "taille"]).size()
     n_cpts = cpts_tailles.groupby("group").size()
     statuses = [*settings.STATUSES, settings.STATUS_UNKNOWN]
-    out = {}
+    out: dict[str, Chiffres] = {}
     for k in keys:
         t, c = int(round(everyone[k])), int(round(cov[k]))
         st = by_status[k] if k in by_status.index.get_level_values(0) else pd.Series(dtype="float64")
@@ -453,7 +416,7 @@ def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, ke
 
 
 def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: gpd.GeoDataFrame,
-             scope: list[str], journal: Journal, per: pd.DataFrame) -> dict:
+             scope: list[str], journal: Journal, per: pd.DataFrame) -> Synthese:
     meta = reference.metadata()
     from_file = com["source_population"] == "fichier"
     ref_label = reference.population_vintage_label()
@@ -474,7 +437,7 @@ def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: g
     figures = _figures(com, pd.Series("", index=com.index), in_scope.drop_duplicates("cpts"), [""])[""]
     by_dep = _figures(com, com["departement"], links.drop_duplicates(["group", "cpts"]), scope)
     names = com.groupby("departement")["departement_nom"].first()
-    par_dep = {dep: {"nom": str(names.get(dep, "")), **by_dep[dep]} for dep in scope}
+    par_dep = {dep: ChiffresDepartement(nom=str(names.get(dep, "")), **by_dep[dep]) for dep in scope}
     return {
         "millesime_population": vintage,
         "cog": meta["cog"],
@@ -488,7 +451,8 @@ def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: g
 # --- Entry point ------------------------------------------------------------------------
 
 def analyse(perimetres: Perimetres | pd.DataFrame, population: Population | None = None,
-            departements: list[str] | None = None, region: str | None = None) -> Audit:
+            departements: list[str] | None = None, region: str | None = None, *,
+            cache: bool = True) -> Audit:
     """Run the audit on perimeters read from a file (or a normalised table).
 
     Parameters
@@ -512,4 +476,4 @@ def analyse(perimetres: Perimetres | pd.DataFrame, population: Population | None
         table = perimetres
     units = units_with_population(population, journal)
     scope = resolve_scope(table, departements, region)
-    return audit(table, units, scope, graph.national_edges(), journal)
+    return audit(table, units, scope, graph.national_edges(cache=cache), journal)

@@ -21,6 +21,8 @@ try:  # Ctrl-C while Python loads the command: the same line and exit code as du
 
     from . import __version__, escaping
     from .errors import Interruption, Journal, TerritoireError, TerritoireWarning, checkpoint
+    from .formats import nombre as fmt
+    from .formats import pourcentage as pct
 
     checkpoint("import")
 except KeyboardInterrupt:
@@ -28,7 +30,7 @@ except KeyboardInterrupt:
     raise SystemExit(130) from None
 
 if TYPE_CHECKING:
-    from . import read
+    from .models import Population
     from .render import MapData
 
 # argparse's own words, in French.
@@ -46,22 +48,41 @@ _FR = {
     "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
     "show program's version number and exit": "affiche la version et quitte",
 }
-argparse._ = lambda s: _FR.get(s, s)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _in_french() -> Iterator[None]:
+    """Argparse's own words in French, only while our parser works (argparse has no other hook)."""
+    saved = argparse._  # type: ignore[attr-defined]
+    argparse._ = lambda s: _FR.get(s, s)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = saved  # type: ignore[attr-defined]
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+    """An argparse parser that speaks French, without changing argparse for anyone else."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with _in_french():
+            super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        with _in_french():
+            return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        with _in_french():
+            return super().format_help()
+
+    def format_usage(self) -> str:
+        with _in_french():
+            return super().format_usage()
+
+    def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(2, f"Erreur : {message}\n")
-
-
-def fmt(n: float | int) -> str:
-    """Integer with French thousands separators (138 231)."""
-    return f"{int(round(n)):,}".replace(",", " ")
-
-
-def pct(x: float) -> str:
-    return f"{x * 100:.1f} %".replace(".", ",")
 
 
 def _print_journal(journal: Journal) -> None:
@@ -75,7 +96,7 @@ def _print_journal(journal: Journal) -> None:
             print(f"  ! {line}")
 
 
-def _population(path: str | None) -> read.Population | None:
+def _population(path: str | None) -> Population | None:
     from . import read
 
     return read.read_population(path) if path else None
@@ -97,6 +118,7 @@ def _inputs(args: argparse.Namespace, *names: str) -> list[str]:
 # --- perimetres ---------------------------------------------------------------------
 
 def cmd_perimetres(args: argparse.Namespace) -> int:
+    """``territoire perimetres``: read, harmonise and summarise a perimeter file."""
     import pandas as pd
 
     from . import analyse, destination, export, read, reference, settings
@@ -140,6 +162,7 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
 # --- analyse -------------------------------------------------------------------------
 
 def cmd_analyse(args: argparse.Namespace) -> int:
+    """``territoire analyse``: the audit and its meeting pack."""
     from . import analyse, destination, export, read
 
     inputs = _inputs(args, "perimetres", "population")
@@ -181,6 +204,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 # --- planifier --------------------------------------------------------------------------
 
 def cmd_planifier(args: argparse.Namespace) -> int:
+    """``territoire planifier``: the Plan 100 % CPTS and its meeting pack."""
     from . import destination, export, plan, read
 
     inputs = _inputs(args, "perimetres", "population")
@@ -262,6 +286,7 @@ def map_data_from_folder(folder: Path) -> MapData:
 
 
 def cmd_carte(args: argparse.Namespace) -> int:
+    """``territoire carte``: redraw the map of a results folder."""
     from . import export, render
 
     folder = Path(args.dossier)
@@ -294,6 +319,7 @@ EPILOG_PLANIFIER = """exemple :
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``territoire`` command (help and messages in French)."""
     from . import plan, settings
 
     parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -386,8 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Terminal:
-    """A text stream that prints input text inertly: escape sequences and control characters removed,
-    characters the console cannot encode replaced (a cp1252 console never makes the run fail)."""
+    """A text stream that prints input text inertly.
+
+    Escape sequences and control characters are removed, characters the
+    console cannot encode replaced (a cp1252 console never makes the run fail).
+    """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
@@ -463,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
             except BrokenPipeError:
                 # The reader of a pipe (``| head``) stopped reading: not an error of ours.
                 devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.__stdout__.fileno())
+                if sys.__stdout__ is not None:
+                    os.dup2(devnull, sys.__stdout__.fileno())
                 return 141
             except Exception as exc:  # a bug: short message, detail on demand
                 if os.environ.get("TERRITOIRE_DEBUG"):

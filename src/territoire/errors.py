@@ -40,12 +40,15 @@ class Journal:
     avertissements: list[str] = field(default_factory=list)
 
     def info(self, text: str) -> None:
+        """Record a harmonisation, repair or choice."""
         self.infos.append(text)
 
     def warn(self, text: str) -> None:
+        """Record a problem that did not stop the run."""
         self.avertissements.append(text)
 
-    def extend(self, other: "Journal") -> None:
+    def extend(self, other: Journal) -> None:
+        """Add the lines of another journal."""
         self.infos.extend(other.infos)
         self.avertissements.extend(other.avertissements)
 

@@ -64,7 +64,7 @@ def xlsx_text(value: str) -> str:
 
 
 def json_for_script(data: object) -> str:
-    """JSON to embed in an HTML ``<script>``, inert whatever its strings hold.
+    r"""JSON to embed in an HTML ``<script>``, inert whatever its strings hold.
 
     ``<``, ``>`` and ``&`` (closing the script, HTML comments), U+2028/U+2029
     (line ends for old JavaScript engines) and, inside strings, ``{`` and

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import destination
 from .errors import TerritoireError, checkpoint
+from .models import Audit, Plan
 
 #: CSV dialect: what French Excel opens with a double click.
 CSV_OPTIONS = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig", "index": False, "lineterminator": "\n"}
@@ -66,7 +68,7 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return defuse_formulas(df).to_csv(**{k: v for k, v in CSV_OPTIONS.items() if k != "encoding"}).encode("utf-8-sig")
 
 
-def json_bytes(data: dict) -> bytes:
+def json_bytes(data: Mapping[str, Any]) -> bytes:
     """JSON as written in results (UTF-8, indented, stable key order)."""
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -76,7 +78,7 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     write_bytes(csv_bytes(df), path)
 
 
-def write_json(data: dict, path: str | Path) -> None:
+def write_json(data: Mapping[str, Any], path: str | Path) -> None:
     """Write JSON atomically (UTF-8, indented, stable key order)."""
     write_bytes(json_bytes(data), path)
 
@@ -131,7 +133,7 @@ def write_perimeters(table: pd.DataFrame, path: str | Path) -> None:
     write_bytes(perimeter_bytes(table, path.suffix), path)
 
 
-def audit_tables(audit) -> dict[str, pd.DataFrame]:
+def audit_tables(audit: Audit) -> dict[str, pd.DataFrame]:
     """The CSV tables of an audit, by file name."""
     communes = pd.DataFrame(audit.communes.drop(columns="geometry"))
     communes["superficie_km2"] = communes["superficie_km2"].round(3)
@@ -156,20 +158,20 @@ def normalised(perimeters: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["cpts", "code_commune"], kind="stable").reset_index(drop=True)
 
 
-def audit_files(audit, extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+def audit_files(audit: Audit, extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """Every file of an audit's results folder, as bytes."""
     files = {"synthese.json": json_bytes(audit.synthese)}
     files.update({name: csv_bytes(df) for name, df in audit_tables(audit).items()})
     return {**files, **(extra or {})}
 
 
-def write_audit(audit, folder: str | Path, extra: dict[str, bytes] | None = None,
+def write_audit(audit: Audit, folder: str | Path, extra: dict[str, bytes] | None = None,
                 inputs: Sequence[str | Path] = ()) -> Path:
     """Write ``synthese.json`` and the CSV tables of an audit into ``folder`` (see :func:`write_results`)."""
     return write_results(audit_files(audit, extra), folder, inputs)
 
 
-def plan_tables(plan) -> dict[str, pd.DataFrame]:
+def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """The CSV tables of a plan, by file name."""
     cpts = pd.DataFrame(plan.scenario["cpts"])
     return {
@@ -180,10 +182,13 @@ def plan_tables(plan) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_plan(plan, folder: str | Path, extra: dict[str, bytes] | None = None,
+def write_plan(plan: Plan, folder: str | Path, extra: dict[str, bytes] | None = None,
                inputs: Sequence[str | Path] = ()) -> Path:
-    """Write ``scenario.json``, ``propositions.csv``, ``perimetres_proposes.csv`` and the
-    ``communes.csv`` / ``cpts.csv`` of the proposed situation (see :func:`write_results`)."""
+    """Write a plan's results folder (see :func:`write_results`).
+
+    ``scenario.json``, ``propositions.csv``, ``perimetres_proposes.csv`` and
+    the ``communes.csv`` / ``cpts.csv`` of the proposed situation.
+    """
     files = {"scenario.json": json_bytes(plan.scenario)}
     files.update({name: csv_bytes(df) for name, df in plan_tables(plan).items()})
     return write_results({**files, **(extra or {})}, folder, inputs)

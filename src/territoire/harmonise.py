@@ -94,9 +94,12 @@ _ABBREV = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
 
 def name_key(name: str) -> str:
-    """Comparison key of a commune name: no accents, case, hyphens or
-    apostrophes; ``St``/``Ste`` spelt out; a trailing article in brackets,
-    as in ``Ville-du-Bois (La)``, moved to the front."""
+    """Comparison key of a commune name.
+
+    No accents, case, hyphens or apostrophes; ``St``/``Ste`` spelt out; a
+    trailing article in brackets, as in ``Ville-du-Bois (La)``, moved to the
+    front.
+    """
     text = str(name).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     tokens = re.sub(r"[^a-z0-9]+", " ", text).split()

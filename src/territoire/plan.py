@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import geopandas as gpd
 import networkx as nx
@@ -29,72 +29,14 @@ import pandas as pd
 
 from . import analyse as an
 from . import graph, settings
-from .analyse import Audit
 from .errors import Journal
-from .read import Perimetres, Population
-
-
-@dataclass(frozen=True)
-class Parametres:
-    """Thresholds of the planner (all documented in the README).
-
-    Attributes
-    ----------
-    population_max_zone_extension : int
-        A white zone up to this population is covered by extending
-        neighbouring CPTS; above it, new CPTS are proposed.
-    population_min_nouvelle_cpts : int
-        Population floor of a proposed new CPTS (reached whenever the zone as
-        a whole allows it).
-    population_max_cpts : int
-        An extension never takes a CPTS above this population.
-    franchir_seuil_taille : bool
-        Allow an extension to move a CPTS to another taille (changes its funding).
-    franchir_departement : bool
-        Allow an extension into a département the CPTS does not touch yet.
-    preferer_aci : bool
-        Between equal choices, prefer the most mature CPTS (signataire ACI first).
-    """
-
-    population_max_zone_extension: int = 20_000
-    population_min_nouvelle_cpts: int = 20_000
-    population_max_cpts: int = 250_000
-    franchir_seuil_taille: bool = False
-    franchir_departement: bool = False
-    preferer_aci: bool = True
-
-
-@dataclass
-class Plan:
-    """Proposals and their effect.
-
-    Attributes
-    ----------
-    propositions : pandas.DataFrame
-        ``code_commune``, ``nom``, ``population``, ``action``, ``cpts_cible``,
-        ``alternative``, ``motif``.
-    perimetres : pandas.DataFrame
-        Resulting perimeters, normalised (``cpts``, ``statut``, ``code_commune``, ``part``).
-    scenario : dict
-        Figures before and after (see ``scenario.json``).
-    avant, apres : Audit
-        Audits of the current and proposed perimeters.
-    """
-
-    propositions: pd.DataFrame
-    perimetres: pd.DataFrame
-    scenario: dict
-    avant: Audit
-    apres: Audit
-    journal: Journal = field(default_factory=Journal)
-
-
-def fmt(n: float) -> str:
-    return f"{int(round(n)):,}".replace(",", " ")
+from .formats import nombre
+from .models import Audit, ChiffresPlan, CptsAvantApres, Parametres, Perimetres, Plan, Population, Scenario
 
 
 def km(m: float) -> str:
-    return f"{m / 1000:.1f} km".replace(".", ",")
+    """A length in metres, as kilometres for a motive."""
+    return nombre(m / 1000, 1) + "\u00a0km"
 
 
 # --- Overlaps ------------------------------------------------------------------
@@ -266,7 +208,8 @@ def regionalise(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor:
     total = sum(pop[n] for n in nodes)
     if total < 2 * floor or len(nodes) == 1:
         return [nodes]
-    best, best_key = None, None
+    best: list[set[str]] = []
+    best_key: tuple | None = None
     for rule in ("bord", "population"):
         groups = _grow(g, pop, epci, floor, rule)
         n_ok = sum(sum(pop[c] for c in grp) >= floor for grp in groups)
@@ -281,7 +224,8 @@ def _label(groups: list[set[str]]) -> dict[str, int]:
     return {c: i for i, grp in enumerate(groups) for c in grp}
 
 
-def _grow(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float, rule: str) -> list[set[str]]:
+def _grow(  # noqa: C901 - replaced by the planner v2 (issue 17)
+    g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float, rule: str) -> list[set[str]]:
     free = set(g.nodes)
     full: list[set[str]] = []
     short: list[set[str]] = []
@@ -295,8 +239,9 @@ def _grow(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float
         heap: list[tuple] = []
 
         def push(v: str) -> None:
-            b = sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp)
-            heapq.heappush(heap, (-(b * (2 if epci.get(v) == epci.get(seed) else 1)), v, b))
+            # Called within the iteration that defines it: the loop variables are the current ones.
+            b = sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp)  # noqa: B023
+            heapq.heappush(heap, (-(b * (2 if epci.get(v) == epci.get(seed) else 1)), v, b))  # noqa: B023
 
         for v in g.neighbors(seed):
             if v in free:
@@ -373,7 +318,7 @@ def new_cpts_name(group: list[str], units: pd.DataFrame, taken: set[str]) -> str
 
 
 def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
-               params: Parametres = Parametres()) -> Plan:
+               params: Parametres | None = None) -> Plan:
     """Propose how to settle every overlap and cover every white zone of an audit.
 
     Parameters
@@ -390,6 +335,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     -------
     Plan
     """
+    params = params or Parametres()
     journal = Journal()
     scope = audit.synthese["perimetre"]
     per = audit.perimetres.drop_duplicates(["cpts", "code_commune"]).copy()
@@ -429,15 +375,15 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
             for code, (name, b, same) in sorted(taken.items()):
                 proposals.append({
                     "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
-                    "motif": (f"Zone blanche {zid} ({z['nb_communes']} commune(s), {fmt(z['population'])} hab.), "
+                    "motif": (f"Zone blanche {zid} ({z['nb_communes']} commune(s), {nombre(z['population'])} hab.), "
                               f"assez petite pour une extension. Rattachement à « {name} », voisine "
                               f"({km(b)} de frontière commune{', même EPCI' if same else ''}).")})
             rest = [c for c in codes if c not in taken]
             why = ("reste de la zone, qu'aucune CPTS voisine ne peut prendre sans changer de taille, "
                    "dépasser la population maximale ou changer de département")
         else:
-            why = (f"zone trop grande pour une extension ({fmt(z['population'])} hab. > "
-                   f"{fmt(params.population_max_zone_extension)})")
+            why = (f"zone trop grande pour une extension ({nombre(z['population'])} hab. > "
+                   f"{nombre(params.population_max_zone_extension)})")
         if rest:
             sub_g = g.subgraph(rest)
             for comp in sorted((sorted(c) for c in nx.connected_components(sub_g)), key=lambda c: c[0]):
@@ -451,13 +397,13 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         name = new_cpts_name(grp, units, used)
         gp = pop.loc[grp].sum()
         below = gp < params.population_min_nouvelle_cpts
-        floor_note = (f" ; sous le minimum de {fmt(params.population_min_nouvelle_cpts)} hab. car la zone "
+        floor_note = (f" ; sous le minimum de {nombre(params.population_min_nouvelle_cpts)} hab. car la zone "
                       "entière est plus petite : à rapprocher d'une CPTS voisine par arbitrage" if below else "")
         n_epci = units.loc[grp, "epci_siren"].nunique()
         for code in grp:
             proposals.append({
                 "code_commune": code, "action": "nouvelle_cpts", "cpts_cible": name, "alternative": "",
-                "motif": (f"{why}. Nouvelle CPTS proposée de {len(grp)} commune(s) et {fmt(gp)} hab. "
+                "motif": (f"{why}. Nouvelle CPTS proposée de {len(grp)} commune(s) et {nombre(gp)} hab. "
                           f"(taille {an.taille(gp)}, {n_epci} EPCI){floor_note}.")})
         sets[name] = set(grp)
         statut[name] = None
@@ -480,14 +426,14 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
 
 
 def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.DataFrame,
-              units: gpd.GeoDataFrame, params: Parametres, pops_before: dict, edges: pd.DataFrame) -> dict:
+              units: gpd.GeoDataFrame, params: Parametres, pops_before: dict, edges: pd.DataFrame) -> Scenario:
     keys = ["population_totale", "population_couverte", "taux_couverture", "taux_couverture_aci",
             "nb_cpts", "nb_communes_en_chevauchement", "population_en_chevauchement", "nb_zones_blanches",
             "nb_communes_zones_blanches", "population_zones_blanches"]
     b = before.cpts.set_index("cpts")
     a = after.cpts.set_index("cpts")
     compact = _compactness(perimeters, units, edges)
-    rows = []
+    rows: list[CptsAvantApres] = []
     for name in sorted(set(b.index) | set(a.index)):
         rb = b.loc[name] if name in b.index else None
         ra = a.loc[name] if name in a.index else None
@@ -512,8 +458,8 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
     return {
         "perimetre": before.synthese["perimetre"],
         "millesime_population": before.synthese["millesime_population"],
-        "avant": {k: before.synthese[k] for k in keys},
-        "apres": {k: after.synthese[k] for k in keys},
+        "avant": ChiffresPlan(**{k: before.synthese[k] for k in keys}),  # type: ignore[literal-required,typeddict-item]
+        "apres": ChiffresPlan(**{k: after.synthese[k] for k in keys}),  # type: ignore[literal-required,typeddict-item]
         "nb_arbitrages_chevauchement": int(counts.get("arbitrage_chevauchement", 0)),
         "nb_communes_extension": int(counts.get("extension", 0)),
         "nb_cpts_etendues": int(props.loc[props["action"] == "extension", "cpts_cible"].nunique()),
@@ -532,7 +478,7 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
 
 def planifier(perimetres: Perimetres | pd.DataFrame, population: Population | None = None,
               departements: list[str] | None = None, region: str | None = None,
-              params: Parametres = Parametres()) -> Plan:
+              params: Parametres | None = None, *, cache: bool = True) -> Plan:
     """Audit perimeters, then propose how to settle overlaps and cover white zones.
 
     Same inputs as :func:`territoire.analyse.analyse`, plus the planner's
@@ -544,8 +490,8 @@ def planifier(perimetres: Perimetres | pd.DataFrame, population: Population | No
         journal.extend(perimetres.journal)
     units = an.units_with_population(population, journal)
     scope = an.resolve_scope(table, departements, region)
-    edges = graph.national_edges()
+    edges = graph.national_edges(cache=cache)
     before = an.audit(table, units, scope, edges, journal)
-    plan = plan_audit(before, units, edges, params)
+    plan = plan_audit(before, units, edges, params or Parametres())
     plan.journal = journal
     return plan

@@ -37,8 +37,12 @@ def communes() -> gpd.GeoDataFrame:
 
 @functools.cache
 def units() -> gpd.GeoDataFrame:
-    """The territorial units of analysis: communes, with Paris, Lyon and
-    Marseille replaced by their arrondissements (so no inhabitant counts twice)."""
+    """The territorial units of analysis.
+
+    Communes, with Paris, Lyon and Marseille replaced by their arrondissements
+    (so no inhabitant counts twice). Shared and cached: never modify it (the
+    public :func:`territoire.referentiel_communes` hands out a copy).
+    """
     ref = communes()
     return ref[~ref.index.isin(settings.PLM_CITIES)]
 

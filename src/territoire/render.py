@@ -13,9 +13,12 @@ import io
 import json
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
+import branca.element
 import folium
 import geopandas as gpd
 import networkx as nx
@@ -24,6 +27,9 @@ import pandas as pd
 import shapely
 
 from . import escaping, reference, settings
+from .formats import nombre as fmt
+from .formats import pourcentage
+from .models import Audit, Plan
 
 JOIN = " | "
 
@@ -64,12 +70,6 @@ class MapData:
     titre: str
     sous_titre: str
     plan: bool = False
-
-
-def fmt(n: object) -> str:
-    if n is None or (isinstance(n, float) and np.isnan(n)) or n is pd.NA:
-        return "—"
-    return f"{int(round(float(n))):,}".replace(",", "\u202f")
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -183,7 +183,7 @@ def _cpts_features(data: MapData, outlines: gpd.GeoDataFrame, colours: dict[str,
         row = info.loc[r.cpts] if r.cpts in info.index else None
         new = bool(row is not None and "nouvelle" in info.columns and row["nouvelle"])
 
-        def value(col: str, unit: str = "", number: bool = True) -> str:
+        def value(col: str, unit: str = "", number: bool = True, row: pd.Series | None = row) -> str:
             if row is None or col not in info.columns:
                 return "—"
             return (fmt(row[col]) + unit) if number else (_text(row[col]) or "aucun")
@@ -283,7 +283,7 @@ def map_document(data: MapData, layers: Layers) -> dict:
 
 
 def _deterministic_ids(text: str) -> str:
-    """folium names elements with random UUIDs: renumber them so reruns give identical files.
+    """Folium names elements with random UUIDs: renumber them so reruns give identical files.
 
     Applied to the folium skeleton only, which holds no text from the inputs.
     """
@@ -336,11 +336,13 @@ def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = No
     layers = layers or prepare(data)
     m = folium.Map(tiles=None if hors_ligne else "OpenStreetMap", control_scale=True, prefer_canvas=True,
                    attribution_control=True)
+    root = m.get_root()
+    assert isinstance(root, branca.element.Figure)
     if hors_ligne:
         m.default_js, m.default_css = [], []
-        m.get_root().header.add_child(folium.Element(_offline_assets()))
-    m.get_root().header.add_child(folium.Element(_CSS))
-    skeleton = _deterministic_ids(m.get_root().render())
+        root.header.add_child(folium.Element(_offline_assets()))
+    root.header.add_child(folium.Element(_CSS))
+    skeleton = _deterministic_ids(root.render())
     head, sep, tail = skeleton.partition("<head>")
     skeleton = f"{head}{sep}\n<title>{html.escape(data.titre)}</title>{tail}"
     page, sep, end = skeleton.rpartition("</html>")
@@ -351,11 +353,11 @@ def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = No
 
 def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None) -> bytes:
     """The static map (PNG) with the symbology of the interactive map."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # An explicit Agg figure: pyplot's global state and the caller's backend are left alone.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
+    from matplotlib.patheffects import withStroke
 
     layers = layers or prepare(data)
     geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
@@ -369,7 +371,9 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
         gdf["fill"] = np.where(gdf["zone_blanche"].astype(bool), WHITE_ZONE["fill"],
                                gdf["statut"].map(STATUS_COLOURS).fillna(STATUS_COLOURS["inconnu"]))
         changed = pd.Series(False, index=gdf.index)
-    fig, ax = plt.subplots(figsize=(width_in, width_in * 0.8), dpi=110)
+    fig = Figure(figsize=(width_in, width_in * 0.8), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     gdf.plot(ax=ax, color=gdf["fill"], edgecolor="#888888", linewidth=0.2, alpha=0.85)
     white = gdf[gdf["zone_blanche"].astype(bool)]
     if len(white):
@@ -386,8 +390,7 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
             for name, p in zip(ol["cpts"], shapely.point_on_surface(ol.geometry.to_numpy())):
                 ax.annotate(escaping.plain_text(name), (p.x, p.y), ha="center", va="center", fontsize=7,
                             fontweight="bold", parse_math=False,
-                            path_effects=[__import__("matplotlib.patheffects", fromlist=["x"]).withStroke(
-                                linewidth=2.5, foreground="white")])
+                            path_effects=[withStroke(linewidth=2.5, foreground="white")])
     handles = ([Patch(facecolor=STATUS_COLOURS[s], edgecolor="#555555", label=settings.STATUS_LABELS[s])
                 for s in settings.STATUSES] + [
         Patch(facecolor=WHITE_ZONE["fill"], edgecolor=WHITE_ZONE["edge"], linestyle="--", label="Zone blanche"),
@@ -403,7 +406,6 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
         warnings.simplefilter("ignore", UserWarning)
         fig.tight_layout()
         fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -429,13 +431,13 @@ def map_inline(data: MapData, height: int = 600) -> InlineMap:
     return InlineMap(map_html(data, hors_ligne=True), height)
 
 
-def audit_subtitle(s: dict) -> str:
-    rate = f"{s['taux_couverture'] * 100:.1f}".replace(".", ",")
-    return (f"Couverture {rate} % ; population : {s['millesime_population']} ; COG {s['cog']} ; "
+def audit_subtitle(s: Mapping[str, Any]) -> str:
+    """Subtitle of an audit map: coverage, population vintage, COG, sources."""
+    return (f"Couverture {pourcentage(s['taux_couverture'])} ; population : {s['millesime_population']} ; COG {s['cog']} ; "
             "contours IGN ADMIN EXPRESS")
 
 
-def audit_map_data(audit, titre: str | None = None) -> MapData:
+def audit_map_data(audit: Audit, titre: str | None = None) -> MapData:
     """Map content of an audit (from the API object)."""
     s = audit.synthese
     return MapData(
@@ -446,7 +448,7 @@ def audit_map_data(audit, titre: str | None = None) -> MapData:
     )
 
 
-def plan_map_data(plan, titre: str | None = None) -> MapData:
+def plan_map_data(plan: Plan, titre: str | None = None) -> MapData:
     """Map content of a plan: the proposed perimeters with each proposal."""
     com = pd.DataFrame(plan.apres.communes.drop(columns="geometry"))
     actions = plan.propositions.drop_duplicates("code_commune").set_index("code_commune")["action"]
@@ -460,11 +462,13 @@ def plan_map_data(plan, titre: str | None = None) -> MapData:
     )
 
 
-def plan_title(scen: dict) -> str:
+def plan_title(scen: Mapping[str, Any]) -> str:
+    """Title of a plan map."""
     return f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}"
 
 
-def plan_subtitle(scen: dict) -> str:
+def plan_subtitle(scen: Mapping[str, Any]) -> str:
+    """Subtitle of a plan map: proposals, population vintage, COG."""
     return (f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) CPTS, "
             f"{scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
             f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}")

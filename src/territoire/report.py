@@ -1,5 +1,8 @@
-"""Meeting pack: ``rapport.xlsx`` (the tables, formatted) and ``rapport.html`` (one printable page
-per département: key figures, static map, the tables that matter)."""
+"""Meeting pack: ``rapport.xlsx`` and ``rapport.html``.
+
+The workbook holds the tables, formatted; the report one printable page per
+département: key figures, static map, the tables that matter.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import base64
 import io
 import re
 import zipfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
@@ -16,6 +21,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import escaping, settings
+from .formats import nombre, pourcentage
+
+if TYPE_CHECKING:
+    from .render import MapData
 
 #: French column headers of the workbook.
 HEADERS = {
@@ -37,7 +46,7 @@ SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"
 FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
-def _synthesis_rows(synthese: dict) -> list[tuple[str, object]]:
+def _synthesis_rows(synthese: Mapping[str, Any]) -> list[tuple[str, object]]:
     rows = [("Départements", ", ".join(synthese["perimetre"])),
             ("Population (millésime)", synthese["millesime_population"]),
             ("Population totale", synthese["population_totale"]),
@@ -57,7 +66,7 @@ def _synthesis_rows(synthese: dict) -> list[tuple[str, object]]:
     return rows
 
 
-def workbook(synthese: dict, tables: dict[str, pd.DataFrame]) -> bytes:
+def workbook(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame]) -> bytes:
     """The formatted workbook (French headers, thousands separators, frozen headers, fitted widths).
 
     Byte-identical for identical inputs (fixed zip dates and document properties).
@@ -104,7 +113,7 @@ def _cell(v: object) -> object:
     """A workbook value: text without the characters XLSX forbids, numpy scalars as Python ones."""
     if isinstance(v, str):
         return escaping.xlsx_text(v)
-    if v is None or pd.isna(v):  # type: ignore[arg-type]
+    if v is None or pd.isna(v):
         return None
     return v.item() if hasattr(v, "item") else v
 
@@ -124,7 +133,7 @@ def table_workbook(df: pd.DataFrame, title: str) -> bytes:
     return _stable_zip(buf.getvalue())
 
 
-def _finish_sheet(ws, bold: Font, fill: PatternFill) -> None:
+def _finish_sheet(ws: Any, bold: Font, fill: PatternFill) -> None:
     # openpyxl takes any text starting with "=" for a formula: input names are text, never formulas.
     for row in ws.iter_rows():
         for cell in row:
@@ -197,8 +206,8 @@ def _n(v: object) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "—"
     if isinstance(v, float) and not float(v).is_integer():
-        return f"{v:,.1f}".replace(",", " ").replace(".", ",")
-    return f"{int(v):,}".replace(",", " ")
+        return nombre(v, 1)
+    return nombre(v)
 
 
 def _table(title: str, df: pd.DataFrame, cols: list[str], limit: int = 15) -> dict:
@@ -216,7 +225,7 @@ def _touches(departements: pd.Series, code: str) -> pd.Series:
     return departements.fillna("").astype(str).str.split(", ").map(lambda d: code in d).astype(bool)
 
 
-def html_report(synthese: dict, tables: dict[str, pd.DataFrame], titre: str, sous_titre: str,
+def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], titre: str, sous_titre: str,
                 png: bytes | None) -> str:
     """One printable page per département of the scope."""
     cpts = tables["cpts.csv"]
@@ -230,8 +239,8 @@ def html_report(synthese: dict, tables: dict[str, pd.DataFrame], titre: str, sou
         z = z.sort_values("population", ascending=False)
         o = over[over["departement"] == code]
         chiffres = [("Population", _n(fig["population_totale"])),
-                    ("Couverte par une CPTS", f"{fig['taux_couverture'] * 100:.1f} %".replace(".", ",")),
-                    ("Couverte par une CPTS signataire ACI", f"{fig['taux_couverture_aci'] * 100:.1f} %".replace(".", ",")),
+                    ("Couverte par une CPTS", pourcentage(fig["taux_couverture"])),
+                    ("Couverte par une CPTS signataire ACI", pourcentage(fig["taux_couverture_aci"])),
                     ("CPTS", _n(fig["nb_cpts"])),
                     ("Communes en chevauchement", _n(fig["nb_communes_en_chevauchement"])),
                     ("Zones blanches", _n(fig["nb_zones_blanches"])),
@@ -253,7 +262,8 @@ def html_report(synthese: dict, tables: dict[str, pd.DataFrame], titre: str, sou
                             carte=base64.b64encode(png).decode() if png else "")
 
 
-def meeting_pack(data, synthese: dict, tables: dict[str, pd.DataFrame], hors_ligne: bool = False) -> dict[str, bytes]:
+def meeting_pack(data: MapData, synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame],
+                 hors_ligne: bool = False) -> dict[str, bytes]:
     """``carte.html``, ``carte.png``, ``rapport.xlsx`` and ``rapport.html`` for a map's content."""
     from . import render
 

@@ -7,6 +7,8 @@ CMG 2024 congress, Guichet CPTS Occitanie guide).
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from pathlib import Path
 
@@ -58,15 +60,66 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 # --- Size classes and funding ---------------------------------------------
+# The scale is data (``regles/bareme_aci.json``: thresholds, amounts, source
+# and date), read when a figure is computed: the ACI is renegotiated in 2026,
+# and a user may give another scale with ``TERRITOIRE_BAREME``.
 
-#: Lower bounds of tailles 2, 3 and 4. 40 000 and 80 000 open the higher
-#: class; 175 000 stays in class 3 (convention of DOMAIN.md).
-SIZE_THRESHOLDS: tuple[int, int, int] = (40_000, 80_000, 175_000)
+#: The scale shipped with the package.
+DEFAULT_SCALE = PACKAGE_DIR / "regles" / "bareme_aci.json"
 
-#: Annual operating grant (fonctionnement) by taille 1-4, euros.
-FUNDING_OPERATING: dict[int, int] = {1: 50_000, 2: 60_000, 3: 75_000, 4: 90_000}
-#: Maximum possible ACI amount per year by taille 1-4, euros.
-FUNDING_MAX: dict[int, int] = {1: 287_500, 2: 382_500, 3: 487_500, 4: 580_000}
+
+def scale_path() -> Path:
+    """The ACI scale in force: ``TERRITOIRE_BAREME`` when set, else the shipped one."""
+    env = os.environ.get("TERRITOIRE_BAREME")
+    return Path(env) if env else DEFAULT_SCALE
+
+
+@functools.lru_cache(maxsize=8)
+def _load_scale(path: Path, mtime_ns: int) -> dict:
+    from .errors import TerritoireError
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        thresholds = tuple(int(v) for v in doc["seuils_taille"])
+        operating = {int(k): int(v) for k, v in doc["financement_fonctionnement"].items()}
+        maximum = {int(k): int(v) for k, v in doc["financement_max_annuel"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TerritoireError(f"barème ACI illisible ({type(exc).__name__} : {exc}).", path) from None
+    if len(thresholds) != 3 or list(thresholds) != sorted(set(thresholds)) or thresholds[0] <= 0:
+        raise TerritoireError("barème ACI : « seuils_taille » doit donner trois seuils croissants.", path)
+    for key, table in (("financement_fonctionnement", operating), ("financement_max_annuel", maximum)):
+        if set(table) != {1, 2, 3, 4} or min(table.values()) < 0:
+            raise TerritoireError(f"barème ACI : « {key} » doit donner un montant positif pour les "
+                                  "tailles 1, 2, 3 et 4.", path)
+    return {"nom": str(doc.get("nom", path.stem)), "date": str(doc.get("date", "")),
+            "seuils_taille": thresholds, "financement_fonctionnement": operating,
+            "financement_max_annuel": maximum}
+
+
+def scale() -> dict:
+    """The ACI scale in force (thresholds, amounts by taille, name and date), read from its file."""
+    path = scale_path()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = -1
+    return _load_scale(path, mtime)
+
+
+def size_thresholds() -> tuple[int, int, int]:
+    """Lower bounds of tailles 2, 3 and 4 (40 000 and 80 000 open the higher class; 175 000 stays in 3)."""
+    return scale()["seuils_taille"]
+
+
+def funding_operating() -> dict[int, int]:
+    """Annual operating grant (fonctionnement) by taille 1-4, euros."""
+    return dict(scale()["financement_fonctionnement"])
+
+
+def funding_max() -> dict[int, int]:
+    """Maximum possible ACI amount per year by taille 1-4, euros."""
+    return dict(scale()["financement_max_annuel"])
+
 
 # --- Geometry ---------------------------------------------------------------
 

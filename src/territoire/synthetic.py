@@ -79,7 +79,8 @@ def national_scenario(seed: int = 2024, coverage: tuple[float, float] = (0.78, 0
     for i in sorted(claim):
         border = sorted({v for c in members[i] for v in nbrs.get(c, []) if owner.get(v, i) != i})
         if border:
-            extra += [(i, c) for c in rng.choice(border, min(len(border), rng.integers(1, 3)), replace=False)]
+            n = min(len(border), int(rng.integers(1, 3)))
+            extra += [(i, c) for c in rng.choice(border, n, replace=False)]
     per = pd.concat([per, pd.DataFrame(extra, columns=["id", "code_commune"])], ignore_index=True)
     names = {i: f"CPTS fictive {i + 1:04d} ({units.at[members[i][0], 'nom']})" for i in ids}
     statuses = rng.choice([s for s, _ in STATUS_MIX], k, p=[p for _, p in STATUS_MIX])

@@ -1,0 +1,474 @@
+"""Normalisation: any table or layer of perimeters (or populations) becomes the validated result.
+
+One way in, whatever the source: a raw table read from a file by
+:mod:`territoire.readers` or given in memory, a polygon layer in any CRS.
+Columns are recognised by their headers, codes are repaired and harmonised
+to the current COG (former codes, whole cities), names are checked against
+codes, statuses mapped, polygons attributed to communes; every choice and
+problem goes to the journal with the line and column it concerns.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import harmonise, reference, settings
+from .errors import Journal, TerritoireError
+from .models import Perimetres, Population
+
+#: Headers people write, by role (compared after :func:`harmonise.name_key`).
+ALIASES: dict[str, list[str]] = {
+    "cpts": ["cpts", "nom de la cpts", "nom cpts", "nom du projet", "projet", "projet de cpts",
+             "nom de la communaute", "libelle cpts", "nom du projet de cpts", "communaute"],
+    "code": ["code insee", "insee", "code commune", "codgeo", "code geo", "depcom", "com", "code",
+             "cog", "code insee commune", "n insee", "numero insee", "code com", "insee com"],
+    "commune": ["commune", "nom commune", "nom de la commune", "libelle commune", "libgeo",
+                "libelle", "ville", "communes"],
+    "statut": ["statut", "etat d avancement", "avancement", "stade", "maturite", "etat",
+               "niveau d avancement", "statut cpts", "etape"],
+    "departement": ["departement", "dep", "code departement", "dept", "num departement"],
+    "population": ["population", "pop", "population totale", "population municipale", "ptot",
+                   "pmun", "habitants", "nb habitants", "nombre d habitants"],
+}
+ROLE_LABELS = {"cpts": "nom de la CPTS", "code": "code INSEE", "commune": "nom de commune",
+               "statut": "statut", "departement": "département", "population": "population"}
+
+
+
+def _key(header: object) -> str:
+    return harmonise.name_key(str(header)) if header is not None else ""
+
+
+def _score(key: str, alias: str) -> int:
+    if not key:
+        return 0
+    if key == alias:
+        return 1000 + len(alias)
+    # "Code INSEE (2017)", "Population totale (décembre 2017)": the alias opens the header.
+    if re.match(rf"{re.escape(alias)}( |$)", key):
+        return len(alias)
+    return 0
+
+
+def detect_roles(headers: list[str], wanted: tuple[str, ...]) -> dict[str, int]:
+    """Choose a column for each role from its header.
+
+    An exact alias beats a header that merely contains one; a column serves
+    one role at most.
+    """
+    keys = [_key(h) for h in headers]
+    scored = []
+    for role in wanted:
+        for i, k in enumerate(keys):
+            best = max(_score(k, a) for a in ALIASES[role])
+            if best:
+                scored.append((best, -wanted.index(role), -i, role, i))
+    chosen: dict[str, int] = {}
+    used: set[int] = set()
+    for _, _, _, role, i in sorted(scored, reverse=True):
+        if role not in chosen and i not in used:
+            chosen[role] = i
+            used.add(i)
+    return chosen
+
+
+def describe_columns(headers: list[str], roles: dict[str, int], journal: Journal) -> dict[str, str]:
+    """The column taken for each role, each choice written to the journal."""
+    taken = {role: headers[i] for role, i in roles.items() if role != "population"}
+    for role, name in taken.items():
+        journal.info(f"Colonne « {name} » lue comme {ROLE_LABELS[role]}.")
+    return taken
+
+
+
+def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal,
+                         colonnes: dict[str, str]) -> Perimetres:
+    """A raw table of (CPTS, commune) rows to validated perimeters.
+
+    Names left blank under merged cells are filled down, codes repaired and
+    harmonised (former codes, whole cities), names matched where a code is
+    missing and checked against codes, statuses mapped; each choice and
+    problem goes to ``journal`` with its line and column.
+    """
+    headers = df.attrs["headers"]
+    n = len(df)
+    if n == 0:
+        raise TerritoireError("le tableau n'a aucune ligne de données sous l'en-tête.", path)
+    line = df["_ligne"]
+
+    if "cpts" in roles:
+        cpts = df[roles["cpts"]].astype(str).str.strip().replace("", None)
+        if cpts.isna().any() and cpts.notna().any():
+            # Excel exports of merged cells leave the name on the first row only.
+            holes = int(cpts.isna().sum())
+            cpts = cpts.ffill()
+            if cpts.isna().any():
+                first = int(line[cpts.isna()].iloc[0])
+                journal.warn(f"Ligne {first} et suivantes : pas de nom de CPTS avant la première "
+                             "ligne nommée ; lignes ignorées.")
+            journal.info(f"{holes} ligne(s) sans nom de CPTS rattachée(s) à la CPTS de la ligne "
+                         "au-dessus (cellules fusionnées).")
+    else:
+        cpts = pd.Series(path.stem, index=df.index, dtype=object)
+        journal.warn(f"Aucune colonne de nom de CPTS : tout le fichier est lu comme une seule "
+                     f"CPTS, « {path.stem} ».")
+        colonnes["cpts"] = "(nom du fichier)"
+
+    status_raw = (df[roles["statut"]].astype(str).str.strip().replace("", None)
+                  if "statut" in roles else pd.Series(None, index=df.index, dtype=object))
+    if "statut" in roles and "cpts" in roles:
+        status_raw = status_raw.groupby(cpts).ffill()
+
+    codes = (harmonise.normalise_code(df[roles["code"]]) if "code" in roles
+             else pd.DataFrame({"brut": "", "code": None, "repare": False}, index=df.index))
+    names = (df[roles["commune"]].astype(str).str.strip().replace("", None)
+             if "commune" in roles else pd.Series(None, index=df.index, dtype=object))
+    repaired = codes["repare"]
+    if repaired.any():
+        ex = codes[repaired].iloc[0]
+        journal.info(f"{int(repaired.sum())} code(s) INSEE réparé(s) (zéro initial perdu par le "
+                     f"tableur), par exemple {ex['brut']} → {ex['code']} (ligne {line[repaired].iloc[0]}).")
+
+    well_formed = codes["code"].str.match(r"^(?:\d{5}|2[AB]\d{3})$").fillna(False).astype(bool)
+    bad_format = codes["code"].notna() & ~well_formed
+    for i in df.index[bad_format]:
+        journal.warn(f"Ligne {line[i]}, colonne « {headers[roles['code']]} » : « {codes.at[i, 'brut']} » "
+                     "n'est pas un code INSEE ; ligne ignorée.")
+    codes.loc[bad_format, "code"] = None
+
+    rows = pd.DataFrame({"cpts": cpts, "statut_brut": status_raw, "code": codes["code"],
+                         "nom": names, "_ligne": line})
+    rows = rows[rows["cpts"].notna()]
+    _match_missing_codes(rows, roles, df, headers, journal)
+    rows = rows[rows["code"].notna()]
+    if rows.empty:
+        raise TerritoireError("aucune ligne exploitable : aucun code INSEE valide ni nom de "
+                              "commune reconnu.", path)
+
+    harm = harmonise.harmonise_codes(rows["code"])
+    rows = rows.drop(columns="code").join(harm)
+    _report_harmonisation(rows, journal)
+    rows = rows[rows["code_commune"].notna()]
+    if rows.empty:
+        raise TerritoireError("aucun code de commune connu dans le fichier.", path)
+    _check_names_against_codes(rows, headers, roles, journal)
+
+    statut = _statuses(rows, journal)
+    table = rows[["cpts", "code_commune"]].assign(statut=rows["cpts"].map(statut), part=1.0)
+    return _finish(table, rows, journal, path, colonnes)
+
+
+def _match_missing_codes(rows: pd.DataFrame, roles: dict[str, int], df: pd.DataFrame,
+                         headers: list[str], journal: Journal) -> None:
+    for i in rows.index[rows["code"].isna() & rows["nom"].isna()]:
+        journal.warn(f"Ligne {rows.at[i, '_ligne']} : ni code INSEE ni nom de commune ; ligne ignorée.")
+    todo = rows["code"].isna() & rows["nom"].notna()
+    if not todo.any():
+        return
+    units = reference.units()
+    known = (harmonise.harmonise_codes(rows["code"].dropna())["code_commune"].groupby(level=0).first()
+             .reindex(rows.index) if rows["code"].notna().any() else None)
+    dep_of = pd.Series(None, index=rows.index, dtype=object)
+    if "departement" in roles:
+        dep_col = df.loc[rows.index, roles["departement"]].astype(str).str.strip()
+        dep_of = dep_col.where(dep_col != "", None).map(
+            lambda d: d.zfill(2) if d and d.isdigit() and len(d) < 2 else d)
+    if known is not None:
+        deps = known.map(units["departement"])
+        by_cpts = deps.groupby(rows["cpts"]).agg(lambda s: s.mode().iloc[0] if s.notna().any() else None)
+        file_dep = deps.mode().iloc[0] if deps.notna().any() else None
+        dep_of = dep_of.fillna(rows["cpts"].map(by_cpts)).fillna(file_dep)
+    res = harmonise.match_names(rows.loc[todo, "nom"], dep_of[todo])
+    rows.loc[todo, "code"] = res["code_commune"]
+    for i in res.index:
+        nom, ln = rows.at[i, "nom"], rows.at[i, "_ligne"]
+        dep = dep_of.get(i)
+        where = f" dans le département {dep}" if dep else ""
+        if res.at[i, "nb_candidats"] == 1:
+            code = res.at[i, "code_commune"]
+            journal.info(f"Ligne {ln} : commune « {nom} » reconnue par son nom → {code} "
+                         f"({units.at[code, 'nom']}).")
+        elif res.at[i, "nb_candidats"] == 0:
+            journal.warn(f"Ligne {ln}, colonne « {headers[roles['commune']]} » : commune « {nom} » "
+                         f"inconnue{where} ; ligne ignorée.")
+        else:
+            cands = ", ".join(f"{c} ({units.at[c, 'nom']})" for c in res.at[i, "candidats"])
+            journal.warn(f"Ligne {ln}, colonne « {headers[roles['commune']]} » : le nom « {nom} » "
+                         f"désigne plusieurs communes{where} ({cands}) ; indiquez le code INSEE. "
+                         "Ligne ignorée.")
+
+
+def _report_harmonisation(rows: pd.DataFrame, journal: Journal) -> None:
+    units = reference.units()
+    old = rows[rows["nature"] == "ancien"].drop_duplicates("code_source")
+    for _, r in old.sort_values("code_source").iterrows():
+        journal.info(f"Code {r['code_source']} (ancienne commune) harmonisé en {r['code_commune']} "
+                     f"({units.at[r['code_commune'], 'nom']}, COG {reference.metadata()['cog']}).")
+    city = rows[rows["nature"] == "ville"].drop_duplicates(["code_source", "cpts"])
+    for _, r in city.iterrows():
+        journal.info(f"Code {r['code_source']} (ville entière) lu comme tous ses arrondissements "
+                     f"pour « {r['cpts']} ».")
+    unknown = rows[rows["nature"] == "inconnu"]
+    for _, r in unknown.iterrows():
+        journal.warn(f"Ligne {r['_ligne']} : code INSEE {r['code_source']} inconnu (ni actuel ni "
+                     "ancien) ; ligne ignorée.")
+
+
+def _check_names_against_codes(rows: pd.DataFrame, headers: list[str], roles: dict[str, int],
+                               journal: Journal) -> None:
+    """Warn when a row's name designates another commune than its code."""
+    units = reference.units()
+    both = rows[rows["nom"].notna() & (rows["nature"] == "actuel")]
+    if both.empty:
+        return
+    # Compare spellings only where the text differs from the reference name.
+    differ = both[both["nom"] != both["code_commune"].map(units["nom"])]
+    same = differ["nom"].map(harmonise.name_key) == differ["code_commune"].map(units["nom"]).map(harmonise.name_key)
+    suspect = differ[~same]
+    if suspect.empty:
+        return
+    res = harmonise.match_names(suspect["nom"], suspect["code_commune"].map(units["departement"]))
+    clash = res["code_commune"].notna() & (res["code_commune"] != suspect["code_commune"])
+    for i in res.index[clash]:
+        journal.warn(f"Ligne {rows.at[i, '_ligne']} : le code {rows.at[i, 'code_commune']} "
+                     f"({units.at[rows.at[i, 'code_commune'], 'nom']}) ne correspond pas au nom "
+                     f"« {rows.at[i, 'nom']} » ({res.at[i, 'code_commune']}) ; le code est retenu.")
+
+
+def _statuses(rows: pd.DataFrame, journal: Journal) -> pd.Series:
+    """One status per CPTS (the most mature when rows disagree)."""
+    mapped = harmonise.map_status(rows["statut_brut"])
+    unmapped = rows.loc[mapped.isna() & rows["statut_brut"].notna(), "statut_brut"]
+    mapped_ok = mapped.where(mapped.notna() & (mapped.astype(str) != "<NA>"), None)
+    mapped_ok = mapped_ok.where(~mapped.isna(), None)
+    for text in sorted(set(unmapped)):
+        journal.warn(f"Statut « {text} » non reconnu (attendu : en projet, lettre d'intention, "
+                     "projet de santé, signataire ACI) ; statut laissé inconnu.")
+    per = pd.DataFrame({"cpts": rows["cpts"], "statut": mapped_ok}).dropna().drop_duplicates()
+    per["rang"] = per["statut"].map(settings.STATUS_RANK)
+    per = per.sort_values(["cpts", "rang"])
+    out = dict.fromkeys(sorted(rows["cpts"].unique()))
+    out.update(per.groupby("cpts", sort=True)["statut"].last().to_dict())
+    for name, grp in per[per["cpts"].duplicated(keep=False)].groupby("cpts", sort=True):
+        vals = list(grp["statut"])
+        journal.warn(f"CPTS « {name} » : plusieurs statuts ({', '.join(vals)}) ; "
+                     f"le plus avancé est retenu ({vals[-1]}).")
+    if all(v is None for v in out.values()) and rows["statut_brut"].isna().all():
+        journal.info("Aucun statut dans le fichier : statut inconnu pour toutes les CPTS.")
+    return pd.Series(out, dtype=object)
+
+
+def _finish(table: pd.DataFrame, rows: pd.DataFrame, journal: Journal, path: Path,
+            colonnes: dict[str, str], coupees: pd.DataFrame | None = None) -> Perimetres:
+    units = reference.units()
+    dup = table.duplicated(["cpts", "code_commune"], keep="first")
+    if dup.any():
+        for (name, code), grp in table[table.duplicated(["cpts", "code_commune"], keep=False)].groupby(
+                ["cpts", "code_commune"], sort=True):
+            journal.info(f"CPTS « {name} » : commune {code} ({units.at[code, 'nom']}) citée "
+                         f"{len(grp)} fois (codes {', '.join(sorted(set(rows.loc[grp.index, 'code_source'])))}) ; "
+                         "comptée une fois.")
+    table = table[~dup]
+    # A commune far from the rest of its CPTS is often a typing error.
+    deps = table["code_commune"].map(units["departement"])
+    # Main département of each CPTS: the most frequent, the smallest code on a tie.
+    counts = pd.DataFrame({"cpts": table["cpts"], "dep": deps}).value_counts().reset_index(name="n")
+    main = counts.sort_values(["cpts", "n", "dep"], ascending=[True, False, True]).drop_duplicates("cpts")
+    main = main.set_index("cpts")["dep"]
+    odd = deps != table["cpts"].map(main)
+    for i in table.index[odd]:
+        journal.warn(f"CPTS « {table.at[i, 'cpts']} » : la commune {table.at[i, 'code_commune']} "
+                     f"({units.at[table.at[i, 'code_commune'], 'nom']}) est dans le département "
+                     f"{deps[i]}, les autres surtout dans le {main[table.at[i, 'cpts']]}.")
+    table = (table[["cpts", "statut", "code_commune", "part"]]
+             .astype({"cpts": object, "statut": object, "code_commune": object, "part": "float64"})
+             .sort_values(["cpts", "code_commune"], kind="stable").reset_index(drop=True))
+    return Perimetres(table=table, journal=journal, source=path.name, colonnes=colonnes,
+                      communes_coupees=coupees if coupees is not None else pd.DataFrame())
+
+
+# --- Polygon layers -----------------------------------------------------------------
+
+#: Plausible bounds (xmin, ymin, xmax, ymax) of French territory per CRS, to
+#: recognise a layer whose projection is not declared.
+_CRS_BOUNDS: list[tuple[int, tuple[float, float, float, float], str]] = [
+    (4326, (-63.2, -21.5, 55.9, 51.2), "WGS 84 (longitude, latitude)"),
+    (2154, (90_000, 6_030_000, 1_250_000, 7_120_000), "Lambert-93"),
+    (5490, (440_000, 1_590_000, 740_000, 1_850_000), "RGAF09 / UTM 20N (Antilles)"),
+    (2972, (100_000, 200_000, 500_000, 650_000), "RGFG95 / UTM 22N (Guyane)"),
+    (2975, (300_000, 7_630_000, 390_000, 7_700_000), "RGR92 / UTM 40S (La Réunion)"),
+    (4471, (490_000, 8_560_000, 540_000, 8_610_000), "RGM04 / UTM 38S (Mayotte)"),
+]
+
+
+def _guess_crs(gdf: gpd.GeoDataFrame, path: Path, journal: Journal) -> gpd.GeoDataFrame:
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    for epsg, (bx0, by0, bx1, by1), label in _CRS_BOUNDS:
+        if xmin >= bx0 and ymin >= by0 and xmax <= bx1 and ymax <= by1:
+            journal.warn(f"Projection non déclarée : les coordonnées ({xmin:.0f}, {ymin:.0f}) "
+                         f"correspondent à {label} (EPSG:{epsg}), retenue.")
+            return gdf.set_crs(epsg)
+    raise TerritoireError(f"projection non déclarée (fichier .prj absent ?) et coordonnées "
+                          f"({xmin:.1f}, {ymin:.1f}, {xmax:.1f}, {ymax:.1f}) qui ne correspondent à "
+                          "aucune projection française connue.", path)
+
+
+
+def layer_to_perimeters(gdf: gpd.GeoDataFrame, path: Path, journal: Journal, *,
+                        majority: float | None = None) -> Perimetres:
+    """CPTS polygons: each commune goes to the CPTS holding most of its area.
+
+    Communes cut by a border are listed with their share; shares under
+    :data:`settings.POLYGON_SLIVER` are generalisation slivers and ignored.
+    """
+    majority = settings.POLYGON_MAJORITY if majority is None else majority
+    if gdf.crs is None:
+        gdf = _guess_crs(gdf, path, journal)
+    headers = [c for c in gdf.columns if c != gdf.geometry.name]
+    roles = detect_roles(headers, ("cpts", "statut"))
+    if "cpts" not in roles:
+        text_cols = [c for c in headers if pd.api.types.is_string_dtype(gdf[c]) and gdf[c].notna().all()
+                     and gdf[c].nunique() == len(gdf)]
+        if not text_cols:
+            raise TerritoireError("aucun champ ne donne le nom des CPTS (attendu : « CPTS », "
+                                  f"« nom »...) ; champs présents : {', '.join(map(str, headers)) or 'aucun'}.",
+                                  path)
+        roles["cpts"] = headers.index(text_cols[0])
+    colonnes = {r: headers[i] for r, i in roles.items()}
+    for r, c in colonnes.items():
+        journal.info(f"Champ « {c} » lu comme {ROLE_LABELS[r]}.")
+    names = gdf[headers[roles["cpts"]]].astype("string").str.strip()
+    for i in np.flatnonzero(names.isna() | (names == "")):
+        journal.warn(f"Objet n° {i + 1} : pas de nom de CPTS ; objet ignoré.")
+    geoms = gdf.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for i in np.flatnonzero(empty):
+        journal.warn(f"Objet n° {i + 1} (« {names.iloc[i]} ») : géométrie vide ; objet ignoré.")
+    invalid = ~empty & ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[i])
+        journal.warn(f"Objet n° {i + 1} (« {names.iloc[i]} ») : géométrie invalide ({reason}) ; réparée.")
+    geoms = np.where(invalid, shapely.make_valid(geoms), geoms)
+    keep = ~empty & names.notna().to_numpy() & (names != "").fillna(False).to_numpy()
+    if not keep.any():
+        raise TerritoireError("aucun objet avec un nom et une géométrie.", path)
+    layer = gpd.GeoDataFrame({"cpts": names.to_numpy()[keep].astype(object),
+                              "statut_brut": (gdf[headers[roles["statut"]]].to_numpy()[keep]
+                                              if "statut" in roles else None)},
+                             geometry=geoms[keep], crs=gdf.crs)
+    shares = attribute_communes(layer)
+    kept = shares[shares["part"] >= majority].copy()
+    cut = shares[(shares["part"] < 1 - settings.POLYGON_SLIVER)].copy()
+    for _, r in cut.sort_values(["cpts", "code_commune"]).iterrows():
+        verb = "retenue" if r["part"] >= majority else "non retenue"
+        journal.info(f"CPTS « {r['cpts']} » : commune {r['code_commune']} coupée par le périmètre "
+                     f"({r['part']:.0%} de sa surface), {verb}.")
+    if kept.empty:
+        raise TerritoireError("aucune commune n'est couverte à plus de "
+                              f"{majority:.0%} par les polygones : vérifiez la projection.", path)
+    rows = kept.merge(layer.drop(columns="geometry").drop_duplicates("cpts"), on="cpts", how="left")
+    rows["code_source"] = rows["code_commune"]
+    statut = _statuses(rows, journal)
+    table = rows[["cpts", "code_commune", "part"]].assign(statut=rows["cpts"].map(statut))
+    for name in sorted(set(layer["cpts"]) - set(table["cpts"])):
+        journal.warn(f"CPTS « {name} » : aucune commune couverte à plus de {majority:.0%} ; absente du résultat.")
+    return _finish(table, rows, journal, path, colonnes, coupees=cut.reset_index(drop=True))
+
+
+
+def attribute_communes(layer: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Share of each unit's area inside each CPTS polygon.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        Column ``cpts`` and polygons, in any CRS.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cpts``, ``code_commune``, ``part`` for every share above the sliver
+        threshold. Areas are measured in the metric projection of each part
+        of France (Lambert-93, or the local one overseas).
+    """
+    dissolved = layer[["cpts", "geometry"]].dissolve(by="cpts").reset_index()
+    units = reference.units()
+    out = []
+    families = units["departement"].map(settings.metric_crs)
+    for epsg, grp in units.groupby(families):
+        u = grp.geometry.to_crs(epsg)
+        p = dissolved.to_crs(epsg)
+        tree = shapely.STRtree(u.to_numpy())
+        pi, ui = tree.query(p.geometry.to_numpy(), predicate="intersects")
+        if len(pi) == 0:
+            continue
+        inter = shapely.area(shapely.intersection(p.geometry.to_numpy()[pi], u.to_numpy()[ui]))
+        share = inter / shapely.area(u.to_numpy()[ui])
+        out.append(pd.DataFrame({"cpts": p["cpts"].to_numpy()[pi], "code_commune": u.index[ui],
+                                 "part": np.round(share, 4)}))
+    if not out:
+        return pd.DataFrame(columns=["cpts", "code_commune", "part"])
+    res = pd.concat(out, ignore_index=True)
+    return res[res["part"] >= settings.POLYGON_SLIVER].sort_values(["cpts", "code_commune"]).reset_index(drop=True)
+
+
+
+def _parse_numbers(values: pd.Series) -> pd.Series:
+    cleaned = (values.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+               .str.replace(r",0+$|\.0+$", "", regex=True))
+    return pd.to_numeric(cleaned, errors="coerce")
+
+
+
+def table_to_population(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal) -> Population:
+    """Populations of a raw table (``code;population``, any millésime, codes of any vintage).
+
+    Codes of merged communes are summed into the current commune. A year in
+    the population header (``population_totale_2017``) is taken as its
+    millésime.
+    """
+    headers = df.attrs["headers"]
+    if "code" not in roles:
+        raise TerritoireError("aucune colonne de code INSEE (attendu : « code », « Code INSEE »).", path)
+    if "population" not in roles:
+        numeric = [i for i in range(len(headers)) if i != roles["code"]
+                   and _parse_numbers(df[i]).notna().mean() > 0.9]
+        if not numeric:
+            raise TerritoireError("aucune colonne de population (attendu : « population »).", path)
+        roles["population"] = numeric[0]
+    pop_header = headers[roles["population"]]
+    journal.info(f"Colonne « {headers[roles['code']]} » lue comme code INSEE, « {pop_header} » comme population.")
+    values = _parse_numbers(df[roles["population"]])
+    bad = values.isna() | (values < 0) | (values != values.round())
+    if bad.any():
+        i = bad.idxmax()
+        raise TerritoireError(f"ligne {df.at[i, '_ligne']}, colonne « {pop_header} » : "
+                              f"« {df.at[i, roles['population']]} » n'est pas une population "
+                              "(nombre entier positif attendu).", path)
+    codes = harmonise.normalise_code(df[roles["code"]])
+    harm = harmonise.harmonise_codes(codes["code"].fillna(""))
+    unknown = harm["nature"] == "inconnu"
+    for i in harm.index[unknown]:
+        journal.warn(f"Ligne {df.at[i, '_ligne']} : code INSEE « {codes.at[i, 'brut']} » inconnu ; ignoré.")
+    city = harm["nature"] == "ville"
+    if city.any():
+        for code in sorted(set(harm.loc[city, "code_source"])):
+            journal.warn(f"Code {code} (ville entière) : sa population ne peut pas être répartie "
+                         "entre arrondissements ; donnez les arrondissements. Ignoré.")
+    harm = harm[~unknown & ~city]
+    pops = values.loc[harm.index].astype("int64")
+    merged = harm.groupby("code_commune")["code_source"].nunique()
+    for code in merged[merged > 1].index:
+        srcs = sorted(harm.loc[harm["code_commune"] == code, "code_source"])
+        journal.info(f"Populations des codes {', '.join(srcs)} additionnées pour {code} "
+                     f"({reference.units().at[code, 'nom']}).")
+    series = pops.groupby(harm["code_commune"]).sum().astype("int64").sort_index().rename("population")
+    year = re.search(r"(19|20)\d{2}", pop_header)
+    return Population(valeurs=series, millesime=year.group(0) if year else None,
+                      journal=journal, source=path.name)
