@@ -106,11 +106,11 @@ def _is_new(row: pd.Series) -> bool:
 
 def _cpts_texts(row: pd.Series, plan: bool, names: dict[str, str]) -> dict:
     """The side panel's summary line and the popup's rows of one CPTS."""
-    pop, taille = nbsp_number(row.get("population")), _text(row.get("taille")) or "—"
+    pop, taille = nbsp_number(row.get("population")), nbsp_number(row.get("taille"))
     status = _status(row.get("statut"))
     new = _is_new(row)
     if plan and not new and "population_avant" in row.index:
-        before_pop, before_t = nbsp_number(row.get("population_avant")), _text(row.get("taille_avant")) or "—"
+        before_pop, before_t = nbsp_number(row.get("population_avant")), nbsp_number(row.get("taille_avant"))
         resume = f"{before_pop} → {pop} hab. · taille {before_t} → {taille}"
         fiche = [["Population", f"{before_pop} → {pop} hab."], ["Taille", f"{before_t} → {taille}"],
                  ["Financement ACI maximal", f"{nbsp_number(row.get('financement_max_avant'))} € → "
