@@ -116,7 +116,7 @@ def test_plan_popups_before_after_and_new_cpts(runs, navigateur):
     assert "Nouvelle CPTS proposée" in new and "Statut" not in new
     hygie = click_row(page, "Projet Hygie (CPTS Nord Essonne)")
     assert "138\u202f231 → 70\u202f347 hab." in hygie and re.search(r"Taille3 → 2", hygie) and " € → " in hygie
-    page.evaluate("() => window.territoireCarte.map.closePopup()")
+    page.evaluate("() => { window.territoireCarte.map.closePopup(); }")
     page.page.wait_for_timeout(300)
     assert "Projet" in survoler(page, "91027")  # commune tooltips on the plan map too
 
