@@ -92,7 +92,9 @@ def cpts_entries(data: MapData, layers: Layers, names: dict[str, str]) -> tuple[
         colour = layers.colours.get(name, style.CPTS_EDGE) if data.plan else style.CPTS_EDGE
         fill = (layers.colours.get(name, "#888888") if data.plan
                 else style.STATUS_FILLS.get(_text(row.get("statut")), style.STATUS_FILLS["inconnu"]))
+        pop = row.get("population")
         entries.append({"nom": name, "numero": i + 1, "point": points[i], "bornes": bounds[i],
+                        "population": int(pop) if pop is not None and pop == pop else 0,
                         "contour": colour, "remplissage": fill, "imbriquee": bool(is_inner[i]),
                         "nouvelle": _is_new(row),
                         **_cpts_texts(row, data.plan, names)})
@@ -196,13 +198,21 @@ def _commune_columns(data: MapData, com: pd.DataFrame, geoms: gpd.GeoSeries, num
     }
 
 
+def _union(s: pd.Series) -> shapely.Geometry:
+    """Union of edge-to-edge outlines (fast coverage union; general union where rounding made them overlap)."""
+    try:
+        return shapely.coverage_union_all(s.to_numpy())
+    except shapely.errors.GEOSException:
+        return shapely.union_all(s.to_numpy())
+
+
 def _departements(com: pd.DataFrame, geoms: gpd.GeoSeries) -> tuple[list[dict], np.ndarray]:
     dep = com["departement"].astype(str).to_numpy()
     codes, start = np.unique(dep, return_index=True)
     ends = np.r_[start[1:], len(dep)]
     names = reference.communes().drop_duplicates("departement").set_index("departement")["departement_nom"]
     shapes = gpd.GeoSeries(geoms.loc[com["code_commune"]].to_numpy(), crs=geoms.crs).groupby(dep).agg(
-        lambda s: shapely.coverage_union_all(s.to_numpy())).loc[codes].to_numpy()
+        _union).loc[codes].to_numpy()
     bounds = _bounds(shapes)
     return ([{"code": c, "nom": str(names.get(c, c)), "debut": int(s), "fin": int(e), "bornes": b}
              for c, s, e, b in zip(codes, start, ends, bounds)], shapes)
@@ -247,6 +257,9 @@ def map_document(data: MapData, layers: Layers, legend: list[dict]) -> dict:
         "communes": columns, "departements": deps, "limites": encode(dep_geoms, scale),
         "cpts": cpts, "cpts_geo": encode(cpts_geoms, scale),
         "zones": zones, "zones_geo": encode(zone_geoms, scale),
+        # Large maps: lighter outlines for the national view (filled CPTS and zones), about 1 km.
+        "cpts_geo_bas": encode(shapely.simplify(cpts_geoms, 0.012), 1e3) if large else None,
+        "zones_geo_bas": encode(shapely.simplify(zone_geoms, 0.012), 1e3) if large else None,
         "villes": _towns(com, geoms, large),
         "legende": legend,
     }

@@ -161,6 +161,7 @@
 
   // --- CPTS, white zones, départements --------------------------------------------------------
   var geoCpts = new Geo(D.cpts_geo), outlines = L.layerGroup(), fills = L.layerGroup();
+  var geoCptsBas = large ? new Geo(D.cpts_geo_bas) : null, geoZonesBas = large ? new Geo(D.zones_geo_bas) : null;
   var cptsLayers = D.cpts.map(function (c, i) {
     var ll = geoCpts.latlngs(i);
     var l = L.polygon(ll, {renderer: rContours, fill: false, weight: c.imbriquee ? 3.5 : 3, color: c.contour,
@@ -168,8 +169,8 @@
     l.feature = {properties: {kind: "cpts", cpts: c.nom}};
     outlines.addLayer(l);
     if (large) {
-      var f = L.polygon(ll, {renderer: rSynthese, weight: 0.8, color: "#333333", fillColor: c.remplissage,
-                             fillOpacity: 0.75});
+      var f = L.polygon(geoCptsBas.latlngs(i), {renderer: rSynthese, weight: 1.5, color: D.style.cpts_bord,
+                                                fillColor: c.remplissage, fillOpacity: 0.75});
       f.bindTooltip(node("b", null, "n° " + c.numero + " — " + c.nom), {sticky: true});
       f.on("click", function (e) { choose(c.numero, e.latlng); });
       fills.addLayer(f);
@@ -182,7 +183,8 @@
     zones.addLayer(L.polygon(ll, {renderer: rContours, fill: false, weight: 3, color: D.style.zone_bord,
                                   dashArray: "9 5", interactive: false}));
     if (large) {
-      var f = L.polygon(ll, {renderer: rSynthese, weight: 0, fillColor: "#ffffff", fillOpacity: 1, motif: "hachures"});
+      var f = L.polygon(geoZonesBas.latlngs(i), {renderer: rSynthese, weight: 2, color: D.style.zone_bord,
+                                                 fillColor: "#ffffff", fillOpacity: 1, motif: "hachures"});
       f.bindTooltip(node("b", null, z.texte), {sticky: true});
       fills.addLayer(f);
     }
@@ -194,16 +196,28 @@
   });
 
   // Communes where the reader looks (national maps: only at detail zoom); CPTS fills elsewhere.
+  // Départements to draw are decoded one per frame, so zooming in never freezes the page.
+  var pending = [], pumping = false;
+  function pump() {
+    var d = pending.shift();
+    if (!d) { pumping = false; return; }
+    communes.addLayer(depGroup(d));
+    requestAnimationFrame(pump);
+  }
   function syncDetail() {
-    var detail = map.getZoom() >= D.zoom_detail, view = map.getBounds().pad(0.3);
+    var detail = map.getZoom() >= D.zoom_detail, view = map.getBounds().pad(0.1);
+    pending = [];
     D.departements.forEach(function (d) {
-      var want = detail && (!large || view.intersects(d.bornes));
-      var g = want ? depGroup(d) : groups[d.code];
-      if (want && !communes.hasLayer(g)) { communes.addLayer(g); }
+      var want = detail && (!large || view.intersects(d.bornes)), g = groups[d.code];
+      if (want && !(g && communes.hasLayer(g))) {
+        if (large) { pending.push(d); } else { communes.addLayer(depGroup(d)); }
+      }
       if (!want && g && communes.hasLayer(g)) { communes.removeLayer(g); }
     });
-    if (large && detail && map.hasLayer(fills)) { map.removeLayer(fills); }
-    if (large && !detail && !map.hasLayer(fills)) { map.addLayer(fills); }
+    if (pending.length && !pumping) { pumping = true; requestAnimationFrame(pump); }
+    // National view: filled CPTS and zones with their own light outlines; detailed outlines on zoom.
+    if (large && detail && map.hasLayer(fills)) { map.removeLayer(fills); map.addLayer(outlines); map.addLayer(zones); }
+    if (large && !detail && !map.hasLayer(fills)) { map.addLayer(fills); map.removeLayer(outlines); map.removeLayer(zones); }
   }
 
   var labelsOn = {numeros: L.layerGroup(), villes: L.layerGroup()};
@@ -351,13 +365,20 @@
     if (!(k in widths)) { measure.font = font; widths[k] = Math.ceil(measure.measureText(text).width); }
     return widths[k];
   }
-  var items = [];
-  D.cpts.forEach(function (c) {
-    items.push({kind: "numero", cls: "cpts-numero", text: String(c.numero), ll: L.latLng(c.point), n: c.numero});
+  // Priority: numbers and white zones (most populated first), CPTS names, towns (by population).
+  var items = [], byPop = function (a, b) { return b.pop - a.pop; };
+  var nums = D.cpts.map(function (c) {
+    return {kind: "numero", cls: "cpts-numero", text: String(c.numero), ll: L.latLng(c.point), n: c.numero, pop: c.population};
+  }).sort(byPop);
+  var zoneItems = D.zones.map(function (z) {
+    return {kind: "zone", cls: "zone-nom", text: z.texte, ll: L.latLng(z.point), pop: z.population};
+  }).sort(byPop);
+  var nameItems = nums.map(function (it) {
+    return {kind: "nom", cls: "cpts-nom", text: D.cpts[it.n - 1].nom, ll: it.ll};
   });
-  D.zones.forEach(function (z) { items.push({kind: "zone", cls: "zone-nom", text: z.texte, ll: L.latLng(z.point), z: z}); });
-  D.cpts.forEach(function (c) { items.push({kind: "nom", cls: "cpts-nom", text: c.nom, ll: L.latLng(c.point)}); });
-  D.villes.forEach(function (v) { items.push({kind: "ville", cls: "ville-nom", text: v[2], ll: L.latLng(v[0], v[1])}); });
+  items = nums.concat(zoneItems, nameItems, D.villes.map(function (v) {
+    return {kind: "ville", cls: "ville-nom", text: v[2], ll: L.latLng(v[0], v[1])};
+  }));
   function element(it) {
     if (!it.el) {
       it.el = node("div", "etiquette " + it.cls, it.text);
@@ -376,22 +397,33 @@
       }
       return true;
     }
-    var numberAt = {};
+    var numberAt = {}, inView = {numero: 0, zone: 0}, view = map.getBounds();
+    nums.concat(zoneItems).forEach(function (it) { if (view.contains(it.ll)) { inView[it.kind] += 1; } });
+    // Numbers and zones are never hidden while few enough to fit; on a national view they declutter too.
+    var always = {numero: inView.numero <= 60, zone: inView.zone <= 25};
     items.forEach(function (it) {
-      var on = it.kind === "ville" ? showTowns : (it.kind === "zone" ? map.hasLayer(zones) : showNums);
+      var on = it.kind === "ville" ? showTowns : (it.kind === "zone" ? map.hasLayer(zones) || map.hasLayer(fills) : showNums);
       var p = on ? map.latLngToContainerPoint(it.ll) : null;
       if (!p || p.x < -50 || p.y < -50 || p.x > size.x + 50 || p.y > size.y + 50) { hide(it); return; }
       var font = it.kind === "ville" ? "italic 16px sans-serif" : "bold 16px sans-serif";
       var w = Math.max(it.kind === "numero" ? 28 : 0, width(it.text, font) + (it.kind === "numero" ? 10 : (it.kind === "zone" ? 16 : 6)));
       var h = it.kind === "numero" ? 28 : (it.kind === "zone" ? 26 : 20), x = p.x - w / 2, y = p.y - h / 2, b;
-      if (it.kind === "nom") { var q = numberAt[it.text]; y = q ? q[3] + 4 : y; }
-      if (it.kind === "numero" || it.kind === "zone") {  // never hidden: moved aside when the place is taken
+      if (it.kind === "nom") {  // under its number; no number shown, no name
+        var q = numberAt[it.text];
+        if (!q) { hide(it); return; }
+        y = q[3] + 4;
+      }
+      if (always[it.kind]) {  // moved aside when the place is taken
         var d = it.kind === "numero" ? 30 : h + 4;
         var offs = [[0, 0], [d, 0], [-d, 0], [0, d], [0, -d], [d, d], [-d, -d], [d, -d], [-d, d], [0, 2 * d], [0, -2 * d]];
         for (var k = 0; k < offs.length; k++) {
           b = [x + offs[k][0], y + offs[k][1], x + offs[k][0] + w, y + offs[k][1] + h];
           if (free(b)) { break; }
         }
+        if (it.kind === "numero") { numberAt[D.cpts[it.n - 1].nom] = b; }
+      } else if (it.kind === "numero" || it.kind === "zone") {
+        b = [x, y, x + w, y + h];
+        if (!free(b)) { hide(it); return; }
         if (it.kind === "numero") { numberAt[D.cpts[it.n - 1].nom] = b; }
       } else {
         b = [x, y, x + w, y + h];
