@@ -139,13 +139,6 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
 
 # --- analyse -------------------------------------------------------------------------
 
-def _perimeter_date(args: argparse.Namespace) -> str | None:
-    """The perimeters' date: ``--date-perimetres``, else a date in the file's title row (never its mtime)."""
-    from .mapping import titles
-
-    return args.date_perimetres or titles.perimeter_date(args.perimetres)
-
-
 def cmd_analyse(args: argparse.Namespace) -> int:
     from . import analyse, destination, export, read
 
@@ -159,14 +152,13 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     _warn_invisible_characters(audit.cpts["cpts"], journal)
     s = audit.synthese
     s["avertissements"] = s["avertissements"] + journal.avertissements
-    s["date_perimetres"] = _perimeter_date(args)
+    s["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
     extra = {}
     if not args.sans_carte:
         from . import render, report  # folium and matplotlib load only when a map is asked for
 
         data = render.audit_map_data(audit, date_perimetres=s["date_perimetres"])
-        extra = report.meeting_pack(data, s, export.audit_tables(audit), fond_de_carte=args.fond_de_carte,
-                                    pdf=args.pdf)
+        extra = report.meeting_pack(data, s, export.audit_tables(audit), fond_de_carte=args.fond_de_carte)
         checkpoint("carte")
     out = export.write_audit(audit, args.sortie, extra, inputs)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
@@ -209,14 +201,13 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     checkpoint("analyse")
     _warn_invisible_characters(result.apres.cpts["cpts"], result.journal)
     tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions}
-    result.scenario["date_perimetres"] = _perimeter_date(args)
+    result.scenario["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
     extra = {}
     if not args.sans_carte:
         from . import render, report
 
         data = render.plan_map_data(result, date_perimetres=result.scenario["date_perimetres"])
-        extra = report.meeting_pack(data, result.apres.synthese, tables, fond_de_carte=args.fond_de_carte,
-                                    pdf=args.pdf)
+        extra = report.meeting_pack(data, result.apres.synthese, tables, fond_de_carte=args.fond_de_carte)
         checkpoint("carte")
     out = export.write_plan(result, args.sortie, extra, inputs)
     s = result.scenario
@@ -307,12 +298,17 @@ EPILOG_PLANIFIER = """exemple :
 """
 
 
+def _titles() -> Any:
+    from .mapping import titles
+
+    return titles
+
+
 def _map_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hors-ligne", action="store_true",
                    help="sans effet, gardée pour compatibilité : la carte est toujours autonome (Leaflet embarqué)")
     p.add_argument("--fond-de-carte", action="store_true",
-                   help="ajoute un fond OpenStreetMap (il faut alors une connexion pour le voir ; "
-                        "les couches s'affichent sans)")
+                   help="ajoute un fond OpenStreetMap (vu avec une connexion ; les couches s'affichent sans)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -334,9 +330,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="populations à utiliser (colonnes code et population, tout millésime) ; "
                             "remplacent la référence pour les communes listées")
         _map_options(p)
-        p.add_argument("--pdf", action="store_true",
-                       help="écrit aussi rapport.pdf, imprimé par le Chromium du système "
-                            "(hors garantie d'octets identiques)")
         p.add_argument("--date-perimetres", metavar="DATE",
                        help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
                             "à défaut, une date écrite dans la ligne de titre du fichier")

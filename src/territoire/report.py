@@ -254,11 +254,10 @@ def html_report(synthese: dict, tables: dict[str, pd.DataFrame], titre: str, sou
 
 
 def meeting_pack(data, synthese: dict, tables: dict[str, pd.DataFrame], hors_ligne: bool = True,
-                 fond_de_carte: bool = False, pdf: bool = False) -> dict[str, bytes]:
+                 fond_de_carte: bool = False) -> dict[str, bytes]:
     """``carte.html``, ``carte.png``, ``rapport.xlsx`` and ``rapport.html`` for a map's content.
 
-    ``hors_ligne`` changes nothing (maps are always self-contained); ``pdf``
-    adds ``rapport.pdf`` printed by the system Chromium.
+    ``hors_ligne`` changes nothing (maps are always self-contained).
     """
     from . import render
 

@@ -67,12 +67,15 @@ def population_words(vintage: str, departements: list[str]) -> str:
     return vintage.replace(f"({label})", ref_words).replace(label, ref_words)
 
 
-def perimeter_date(path: str | Path) -> str | None:
-    """A date written in the title row of a perimeter file (``CPTS de l'Essonne — décembre 2019``).
+def perimeter_date(path: str | Path, given: str | None = None) -> str | None:
+    """The perimeters' date: ``given`` (``--date-perimetres``), else a date in the file's title row.
 
     Only a first line that holds a date and no field separator counts as a
-    title row; the file's modification time is never used.
+    title row (``CPTS de l'Essonne — décembre 2019``); the file's
+    modification time is never used.
     """
+    if given:
+        return given
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as f:
             first = f.readline().strip()
