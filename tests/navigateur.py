@@ -118,7 +118,7 @@ def navigateur() -> Iterator[Navigateur]:
         yield nav
 
 
-#: JavaScript: what the map draws (communes, CPTS, visible names that overlap another).
+#: JavaScript: what the map draws (communes, CPTS, numbers and names shown, names that overlap another).
 ETAT_CARTE = """
 () => {
   const c = window.territoireCarte, kinds = {commune: new Set(), cpts: new Set()};
@@ -126,14 +126,16 @@ ETAT_CARTE = """
     const p = l.feature && l.feature.properties;
     if (p && kinds[p.kind]) { kinds[p.kind].add(p.code || p.cpts); }
   });
-  const shown = Array.from(document.querySelectorAll('.cpts-nom'))
-    .filter(n => n.style.visibility !== 'hidden').map(n => n.getBoundingClientRect());
+  const visible = sel => Array.from(document.querySelectorAll(sel)).filter(n => n.style.visibility === 'visible');
+  const boxes = visible('.cpts-nom').map(n => n.getBoundingClientRect());
   let clash = 0;
-  shown.forEach((r, i) => shown.slice(i + 1).forEach(p => {
+  boxes.forEach((r, i) => boxes.slice(i + 1).forEach(p => {
     if (r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top) { clash += 1; }
   }));
-  return {communes: kinds.commune.size, cpts: kinds.cpts.size, noms: shown.length, noms_chevauchants: clash,
-          textes_noms: Array.from(document.querySelectorAll('.cpts-nom')).map(n => n.textContent)};
+  return {communes: kinds.commune.size, cpts: kinds.cpts.size, noms: boxes.length, noms_chevauchants: clash,
+          numeros: visible('.cpts-numero').map(n => n.textContent),
+          zones: visible('.zone-nom').map(n => n.textContent),
+          textes_noms: Array.from(document.querySelectorAll('.cpts-ligne .nom')).map(n => n.textContent)};
 }
 """
 

@@ -36,7 +36,7 @@ def test_offline_map_draws_every_commune_and_cpts_in_headless_chromium(analysed,
     assert page.erreurs == [] and page.requetes_externes == []
     state = page.evaluate(ETAT_CARTE)
     assert state["communes"] == 194 and state["cpts"] == 5
-    assert state["noms"] >= 1 and state["noms_chevauchants"] == 0
+    assert sorted(state["numeros"]) == ["1", "2", "3", "4", "5"] and state["noms_chevauchants"] == 0
     shot = page.screenshot(tmp_path / "carte.png")
     import matplotlib.image as mpimg
     img = mpimg.imread(shot)
@@ -119,5 +119,5 @@ def test_plan_map_in_the_browser(tmp_path, navigateur):
     page = navigateur.ouvrir(out / "carte.html", width=1280, height=900)
     assert page.erreurs == [] and page.requetes_externes == []
     state = page.evaluate(ETAT_CARTE)
-    assert state["cpts"] == 34
-    assert 10 <= state["noms"] < 34 and state["noms_chevauchants"] == 0
+    assert state["cpts"] == 34 and len(state["numeros"]) == 34  # every CPTS numbered on the map
+    assert 1 <= state["noms"] < 34 and state["noms_chevauchants"] == 0

@@ -445,6 +445,7 @@ def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: g
         **figures,
         "par_departement": par_dep,
         "avertissements": list(journal.avertissements),
+        "date_perimetres": None,
     }
 
 

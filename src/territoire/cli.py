@@ -175,11 +175,13 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     _warn_invisible_characters(audit.cpts["cpts"], journal)
     s = audit.synthese
     s["avertissements"] = s["avertissements"] + journal.avertissements
+    s["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
     extra = {}
     if not args.sans_carte:
         from . import render, report  # folium and matplotlib load only when a map is asked for
 
-        extra = report.meeting_pack(render.audit_map_data(audit), s, export.audit_tables(audit), args.hors_ligne)
+        data = render.audit_map_data(audit, date_perimetres=s["date_perimetres"])
+        extra = report.meeting_pack(data, s, export.audit_tables(audit), fond_de_carte=args.fond_de_carte)
         checkpoint("carte")
     out = export.write_audit(audit, args.sortie, extra, inputs)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
@@ -223,11 +225,13 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     checkpoint("analyse")
     _warn_invisible_characters(result.apres.cpts["cpts"], result.journal)
     tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions}
+    result.scenario["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
     extra = {}
     if not args.sans_carte:
         from . import render, report
 
-        extra = report.meeting_pack(render.plan_map_data(result), result.apres.synthese, tables, args.hors_ligne)
+        data = render.plan_map_data(result, date_perimetres=result.scenario["date_perimetres"])
+        extra = report.meeting_pack(data, result.apres.synthese, tables, fond_de_carte=args.fond_de_carte)
         checkpoint("carte")
     out = export.write_plan(result, args.sortie, extra, inputs)
     s = result.scenario
@@ -261,6 +265,7 @@ def map_data_from_folder(folder: Path) -> MapData:
     import json
 
     from . import export, render
+    from .mapping import titles
 
     if not (folder / "communes.csv").exists() or not (folder / "cpts.csv").exists():
         raise TerritoireError(f"{folder} ne contient pas de résultats de « territoire analyse » ou "
@@ -276,13 +281,13 @@ def map_data_from_folder(folder: Path) -> MapData:
         props = export.read_csv(folder / "propositions.csv")
         com["action"] = com["code_commune"].map(props.drop_duplicates("code_commune")
                                                 .set_index("code_commune")["action"]).fillna("")
-        cpts["nouvelle"] = cpts["cpts"].map({r["cpts"]: r["nouvelle"] for r in scen["cpts"]}).fillna(False)
-        return render.MapData(communes=com, cpts=cpts, plan=True, titre=render.plan_title(scen),
-                              sous_titre=render.plan_subtitle(scen))
+        return render.MapData(communes=com, cpts=titles.before_after(cpts, scen), plan=True,
+                              titre=render.plan_title(scen),
+                              sous_titre=render.plan_subtitle(scen, scen.get("date_perimetres")))
     synth = json.loads((folder / "synthese.json").read_text(encoding="utf-8"))
     return render.MapData(communes=com, cpts=cpts,
-                          titre=f"CPTS et zones blanches — département(s) {', '.join(synth['perimetre'])}",
-                          sous_titre=render.audit_subtitle(synth))
+                          titre=titles.audit_title(synth["perimetre"]),
+                          sous_titre=render.audit_subtitle(synth, synth.get("date_perimetres")))
 
 
 def cmd_carte(args: argparse.Namespace) -> int:
@@ -293,12 +298,12 @@ def cmd_carte(args: argparse.Namespace) -> int:
     export.results_folder_files(folder)  # before reading anything from it
     data = map_data_from_folder(folder)
     layers = render.prepare(data)
-    files = {"carte.html": render.map_html(data, hors_ligne=args.hors_ligne, layers=layers).encode("utf-8"),
+    files = {"carte.html": render.map_html(data, layers=layers, fond_de_carte=args.fond_de_carte).encode("utf-8"),
              "carte.png": render.map_png(data, layers=layers)}
     checkpoint("carte")
     export.update_results(files, folder)
     print(f"Carte écrite dans {folder / 'carte.html'} et {folder / 'carte.png'}"
-          + (" (autonome, sans réseau)." if args.hors_ligne else "."))
+          + (" (fond OpenStreetMap en ligne)." if args.fond_de_carte else " (autonome, sans réseau)."))
     return 0
 
 
@@ -316,6 +321,19 @@ EPILOG_PLANIFIER = """exemple :
   territoire planifier data/exemples/essonne_2019_perimetres.csv --sortie plan/
   territoire analyse plan/perimetres_proposes.csv --sortie apres/
 """
+
+
+def _titles() -> Any:
+    from .mapping import titles
+
+    return titles
+
+
+def _map_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hors-ligne", action="store_true",
+                   help="sans effet, gardée pour compatibilité : la carte est toujours autonome (Leaflet embarqué)")
+    p.add_argument("--fond-de-carte", action="store_true",
+                   help="ajoute un fond OpenStreetMap (vu avec une connexion ; les couches s'affichent sans)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,8 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--population", metavar="FICHIER",
                        help="populations à utiliser (colonnes code et population, tout millésime) ; "
                             "remplacent la référence pour les communes listées")
-        p.add_argument("--hors-ligne", action="store_true",
-                       help="carte HTML autonome, lisible sans aucune connexion (Leaflet embarqué, sans fond de carte)")
+        _map_options(p)
+        p.add_argument("--date-perimetres", metavar="DATE",
+                       help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
+                            "à défaut, une date écrite dans la ligne de titre du fichier")
         p.add_argument("--sans-carte", action="store_true",
                        help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
         p.add_argument("--majorite", type=float, default=settings.POLYGON_MAJORITY, metavar="PART",
@@ -402,11 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("carte", help="redessiner la carte à partir de résultats enregistrés",
                        description="Redessine carte.html et carte.png dans un dossier écrit par "
                                    "« territoire analyse » ou « territoire planifier ».",
-                       epilog="exemple :\n  territoire carte resultats/ --hors-ligne",
+                       epilog="exemple :\n  territoire carte resultats/",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dossier", metavar="DOSSIER", help="dossier de résultats")
-    p.add_argument("--hors-ligne", action="store_true",
-                   help="carte HTML autonome, lisible sans aucune connexion")
+    _map_options(p)
     p.set_defaults(func=cmd_carte)
     return parser
 

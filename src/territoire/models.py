@@ -102,6 +102,7 @@ class Synthese(Chiffres):
     perimetre: list[str]
     par_departement: dict[str, ChiffresDepartement]
     avertissements: list[str]
+    date_perimetres: str | None
 
 
 @dataclass
@@ -222,6 +223,7 @@ class Scenario(TypedDict):
     compacite_min_apres: float | None
     cpts: list[CptsAvantApres]
     parametres: dict[str, int | bool]
+    date_perimetres: str | None
 
 
 @dataclass

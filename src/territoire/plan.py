@@ -473,6 +473,7 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
         "compacite_min_apres": round(float(np.min(comp_values)), 3) if comp_values else None,
         "cpts": rows,
         "parametres": asdict(params),
+        "date_perimetres": None,
     }
 
 

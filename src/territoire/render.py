@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import html
 import io
-import json
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import branca.element
-import folium
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -27,25 +22,18 @@ import pandas as pd
 import shapely
 
 from . import escaping, reference, settings
-from .formats import nombre as fmt
-from .formats import pourcentage
+from .mapping import style, titles
 from .models import Audit, Plan
 
 JOIN = " | "
 
 #: Maturity colours: a sequential, colour-blind-safe scale (viridis steps).
-STATUS_COLOURS = {
-    "en_projet": "#fde725",
-    "lettre_intention": "#5ec962",
-    "projet_sante": "#21918c",
-    "signataire_aci": "#3b528b",
-    settings.STATUS_UNKNOWN: "#b0b0b0",
-}
-WHITE_ZONE = {"fill": "#ffffff", "edge": "#222222"}
-OVERLAP = {"fill": "#cc79a7", "edge": "#6a0035"}  # Okabe-Ito reddish purple
-#: Qualitative colour-blind-safe palette (Paul Tol, "muted") for CPTS in a plan.
-CPTS_PALETTE = ["#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677",
-                "#882255", "#aa4499"]
+#: Maturity colours (see :mod:`territoire.mapping.style`: 3:1 on white, ΔE2000 ≥ 15 for colour-blind readers).
+STATUS_COLOURS = style.STATUS_FILLS
+WHITE_ZONE = {"fill": style.WHITE_ZONE_FILL, "edge": style.WHITE_ZONE_EDGE}
+OVERLAP = {"fill": "#cc79a7", "edge": style.OVERLAP_EDGE}
+#: One colour per CPTS in a plan (neighbours differ).
+CPTS_PALETTE = style.PLAN_PALETTE
 
 
 @dataclass
@@ -128,181 +116,6 @@ def cpts_colours(communes: pd.DataFrame, outlines: gpd.GeoDataFrame) -> dict[str
     return {n: CPTS_PALETTE[colour[n] % len(CPTS_PALETTE)] for n in sorted(names)}
 
 
-def _status_label(s: object) -> str:
-    return settings.STATUS_LABELS.get(str(s), "Aucune CPTS") if s not in ("", None) else "Aucune CPTS"
-
-
-ACTION_LABELS = {"extension": "extension proposée", "nouvelle_cpts": "nouvelle CPTS proposée",
-                 "arbitrage_chevauchement": "chevauchement à arbitrer"}
-
-
-def _text(v: object) -> str:
-    return "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
-
-
-def _commune_features(data: MapData, geoms: gpd.GeoSeries, colours: dict[str, str]) -> list[dict]:
-    """GeoJSON features of the communes, with their style and tooltip rows (plain text)."""
-    com = data.communes.sort_values("code_commune")
-    geojson = shapely.to_geojson(geoms.loc[com["code_commune"]].to_numpy())
-    feats = []
-    for r, geom in zip(com.itertuples(index=False), geojson):
-        white = bool(r.zone_blanche)
-        action = _text(getattr(r, "action", "")) if data.plan else ""
-        cpts = _text(r.cpts)
-        if data.plan:
-            fill = colours.get(cpts.split(JOIN)[0], WHITE_ZONE["fill"])
-            opacity = 0.85 if action in ("extension", "nouvelle_cpts") else 0.4
-        else:
-            fill = WHITE_ZONE["fill"] if white else STATUS_COLOURS.get(str(r.statut), STATUS_COLOURS["inconnu"])
-            opacity = 0.9 if white else 0.75
-        marked = white or action == "extension"
-        rows = [["Commune", _text(r.nom)], ["Code INSEE", _text(r.code_commune)],
-                ["Population", fmt(r.population)], ["CPTS", cpts or "aucune (zone blanche)"],
-                ["Statut", _status_label(r.statut)]]
-        if data.plan:
-            rows.append(["Proposition", ACTION_LABELS.get(action, "—")])
-        feats.append({
-            "type": "Feature", "geometry": json.loads(geom),
-            "properties": {
-                "kind": "commune", "code": _text(r.code_commune), "action": action,
-                "cpts": cpts.split(JOIN) if cpts else [],
-                "chevauchement": int(r.nb_cpts) > 1, "infobulle": rows,
-                "style": {"fillColor": fill, "fillOpacity": opacity,
-                          "color": "#000000" if action == "extension" else (WHITE_ZONE["edge"] if white else "#777777"),
-                          "weight": 1.5 if marked else 0.4, "dashArray": "4 3" if marked else None},
-            },
-        })
-    return feats
-
-
-def _cpts_features(data: MapData, outlines: gpd.GeoDataFrame, colours: dict[str, str]) -> list[dict]:
-    """GeoJSON features of the CPTS outlines, with their popup rows (plain text)."""
-    info = data.cpts.set_index("cpts")
-    feats = []
-    for r, geom in zip(outlines.itertuples(index=False), shapely.to_geojson(outlines.geometry.to_numpy())):
-        row = info.loc[r.cpts] if r.cpts in info.index else None
-        new = bool(row is not None and "nouvelle" in info.columns and row["nouvelle"])
-
-        def value(col: str, unit: str = "", number: bool = True, row: pd.Series | None = row) -> str:
-            if row is None or col not in info.columns:
-                return "—"
-            return (fmt(row[col]) + unit) if number else (_text(row[col]) or "aucun")
-
-        feats.append({"type": "Feature", "geometry": json.loads(geom), "properties": {
-            "kind": "cpts", "cpts": r.cpts,
-            "fiche": [["CPTS", r.cpts],
-                      ["Statut", _status_label(row["statut"]) if row is not None else "—"],
-                      ["Population", value("population")], ["Taille", value("taille", number=False)],
-                      ["Financement de fonctionnement (an)", value("financement_fonctionnement", " €")],
-                      ["Financement ACI maximal (an)", value("financement_max_annuel", " €")],
-                      ["Communes", value("nb_communes")],
-                      ["Communes en chevauchement", value("communes_en_chevauchement", number=False)]],
-            "style": {"fill": False, "weight": 3, "dashArray": "8 5" if new else None,
-                      "color": colours.get(r.cpts, "#111111") if data.plan else "#111111"},
-        }})
-    return feats
-
-
-def _legend(data: MapData) -> list[dict]:
-    rows: list[dict] = []
-
-    def row(fill: str, edge: str, label: str, dash: bool = False) -> None:
-        rows.append({"fond": fill, "bord": edge, "texte": label, "tirets": dash})
-
-    if data.plan:
-        row("#dddddd", "#555555", "Commune déjà dans la CPTS (couleur de la CPTS)")
-        row("#888888", "#000000", "Extension proposée (couleur de la CPTS qui la reçoit)", dash=True)
-        row("#888888", "#000000", "Nouvelle CPTS proposée (contour en tirets)", dash=True)
-        row("#ffffff", OVERLAP["edge"], "Chevauchement arbitré")
-    else:
-        for s in settings.STATUSES:
-            row(STATUS_COLOURS[s], "#555555", settings.STATUS_LABELS[s])
-        if (data.communes["statut"] == settings.STATUS_UNKNOWN).any():
-            row(STATUS_COLOURS["inconnu"], "#555555", settings.STATUS_LABELS["inconnu"])
-        row(WHITE_ZONE["fill"], WHITE_ZONE["edge"], "Zone blanche (aucune CPTS)", dash=True)
-        row(OVERLAP["fill"], OVERLAP["edge"], "Commune dans plusieurs CPTS (chevauchement)")
-    rows.append({"ligne": "3px solid #111", "texte": "Contour et nom d'une CPTS"})
-    rows.append({"ligne": "2px dashed #555", "texte": "Limite de département"})
-    return rows
-
-
-_CSS = """
-<style>
-.territoire-legende{position:fixed;bottom:60px;left:10px;z-index:1000;background:#fff;padding:8px 10px;
-  border:1px solid #999;border-radius:4px;font:13px/1.4 sans-serif;max-width:340px}
-.territoire-titre{position:fixed;top:10px;left:60px;z-index:1000;background:#fff;padding:6px 10px;
-  border:1px solid #999;border-radius:4px;font:14px/1.4 sans-serif;max-width:60%}
-.lg-row{display:flex;align-items:center;gap:6px;margin-top:3px}
-.lg-box{display:inline-block;width:18px;height:12px}
-.lg-line{display:inline-block;width:18px}
-.cpts-nom{font:bold 12px sans-serif;color:#111;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;
-  white-space:nowrap;transform:translate(-50%,-50%);display:inline-block}
-.territoire-info th{text-align:left;padding-right:8px;font-weight:normal;color:#444}
-.territoire-info td{font-weight:bold}
-</style>
-"""
-
-
-def map_document(data: MapData, layers: Layers) -> dict:
-    """Everything the interactive map shows, as plain data (texts are not escaped: the page sets them as text)."""
-    geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
-    feats = _commune_features(data, geoms, colours)
-    special = [{**f, "properties": {**f["properties"], "kind": "chevauchement",
-                                    "style": {"fillColor": OVERLAP["fill"], "fillOpacity": 0.0 if data.plan else 0.85,
-                                              "color": OVERLAP["edge"], "weight": 3}}}
-               for f in feats if f["properties"]["chevauchement"]
-               or f["properties"]["action"] == "arbitrage_chevauchement"]
-    labels: list[list] = []
-    if len(outlines):
-        info = data.cpts.set_index("cpts")
-        pts = shapely.point_on_surface(outlines.geometry.to_numpy())
-        pop = outlines["cpts"].map(info["population"]).fillna(0).to_numpy() if "population" in info else 0
-        order = sorted(zip(-pd.Series(pop, index=outlines.index).to_numpy(), outlines["cpts"], pts),
-                       key=lambda t: (t[0], t[1]))  # most populated first, then by name
-        labels = [[round(p.y, 5), round(p.x, 5), n] for _, n, p in order]
-    deps = gpd.GeoDataFrame({"departement": reference.units().loc[geoms.index, "departement"].to_numpy()},
-                            geometry=geoms.to_numpy(), crs=geoms.crs).dissolve("departement")
-    dep_feats = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(shapely.boundary(g))),
-                  "properties": {"kind": "departement", "departement": d,
-                                 "style": {"color": "#555555", "weight": 2, "dashArray": "6 4"}}}
-                 for d, g in zip(deps.index, deps.geometry)]
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms.to_numpy())
-    return {
-        "titre": data.titre, "sous_titre": data.sous_titre, "plan": data.plan,
-        "couches": {"communes": "Communes" + (" (CPTS proposée)" if data.plan else " (statut de la CPTS)"),
-                    "chevauchements": "Chevauchements" + (" arbitrés" if data.plan else ""),
-                    "cpts": "Contours des CPTS", "noms": "Noms des CPTS", "departements": "Départements"},
-        "communes": {"type": "FeatureCollection", "features": feats},
-        "chevauchements": {"type": "FeatureCollection", "features": special},
-        "cpts": {"type": "FeatureCollection", "features": _cpts_features(data, outlines, colours)},
-        "noms": labels,
-        "departements": {"type": "FeatureCollection", "features": dep_feats},
-        "legende": _legend(data),
-        "bornes": [[float(ymin), float(xmin)], [float(ymax), float(xmax)]],
-    }
-
-
-def _deterministic_ids(text: str) -> str:
-    """Folium names elements with random UUIDs: renumber them so reruns give identical files.
-
-    Applied to the folium skeleton only, which holds no text from the inputs.
-    """
-    seen: dict[str, str] = {}
-
-    def repl(m: re.Match) -> str:
-        return seen.setdefault(m.group(0), f"{len(seen) + 1:032x}")
-
-    return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", repl, text)
-
-
-def _static(name: str) -> str:
-    return (resources.files("territoire") / "static" / name).read_text(encoding="utf-8")
-
-
-def _offline_assets() -> str:
-    return f"<style>{_static('leaflet.css')}</style>\n<script>{_static('leaflet.js')}</script>"
-
-
 @dataclass
 class Layers:
     """Display geometries shared by the HTML and PNG maps (computed once per map)."""
@@ -320,35 +133,18 @@ def prepare(data: MapData) -> Layers:
     return Layers(geoms, outlines, colours)
 
 
-def map_html(data: MapData, hors_ligne: bool = False, layers: Layers | None = None) -> str:
-    """The interactive map as one HTML document.
+def map_html(data: MapData, hors_ligne: bool = True, layers: Layers | None = None,
+             fond_de_carte: bool = False) -> str:
+    """The interactive map as one self-contained HTML document (see :mod:`territoire.mapping.page`).
 
-    folium renders the page skeleton (map, scale), which holds no text from
-    the inputs; what the map shows is one JSON data island (see
-    :func:`territoire.escaping.json_for_script`) drawn by ``static/carte.js``,
-    which sets every text from the inputs as text. No input text ever reaches
-    a template engine or the HTML parser.
-
-    With ``hors_ligne``, Leaflet is embedded and no tile layer is used: the
-    file works with no network at all. Otherwise Leaflet comes from the usual
-    CDN and a light background is loaded; vector layers do not depend on it.
+    Leaflet is always embedded, so the map draws with no network at all;
+    ``hors_ligne`` is kept for compatibility and changes nothing. With
+    ``fond_de_carte`` an OpenStreetMap background is added (it needs a
+    network; the layers never depend on it).
     """
-    layers = layers or prepare(data)
-    m = folium.Map(tiles=None if hors_ligne else "OpenStreetMap", control_scale=True, prefer_canvas=True,
-                   attribution_control=True)
-    root = m.get_root()
-    assert isinstance(root, branca.element.Figure)
-    if hors_ligne:
-        m.default_js, m.default_css = [], []
-        root.header.add_child(folium.Element(_offline_assets()))
-    root.header.add_child(folium.Element(_CSS))
-    skeleton = _deterministic_ids(root.render())
-    head, sep, tail = skeleton.partition("<head>")
-    skeleton = f"{head}{sep}\n<title>{html.escape(data.titre)}</title>{tail}"
-    page, sep, end = skeleton.rpartition("</html>")
-    data_island = escaping.json_for_script(map_document(data, layers))
-    return (f'{page}<script type="application/json" id="territoire-donnees">{data_island}</script>\n'
-            f"<script>{_static('carte.js')}</script>\n{sep}{end}")
+    from .mapping import page
+
+    return page.page_html(data, layers or prepare(data), fond_de_carte=fond_de_carte)
 
 
 def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None) -> bytes:
@@ -431,44 +227,39 @@ def map_inline(data: MapData, height: int = 600) -> InlineMap:
     return InlineMap(map_html(data, hors_ligne=True), height)
 
 
-def audit_subtitle(s: Mapping[str, Any]) -> str:
-    """Subtitle of an audit map: coverage, population vintage, COG, sources."""
-    return (f"Couverture {pourcentage(s['taux_couverture'])} ; population : {s['millesime_population']} ; COG {s['cog']} ; "
-            "contours IGN ADMIN EXPRESS")
+def audit_subtitle(s: Mapping[str, Any], date: str | None = None) -> str:
+    """Subtitle of an audit map: coverage, population vintage, perimeter date, sources."""
+    return titles.audit_subtitle(s, date)
 
 
-def audit_map_data(audit: Audit, titre: str | None = None) -> MapData:
+def audit_map_data(audit: Audit, titre: str | None = None, date_perimetres: str | None = None) -> MapData:
     """Map content of an audit (from the API object)."""
     s = audit.synthese
     return MapData(
         communes=pd.DataFrame(audit.communes.drop(columns="geometry")),
         cpts=audit.cpts,
-        titre=titre or f"CPTS et zones blanches — département(s) {', '.join(s['perimetre'])}",
-        sous_titre=audit_subtitle(s),
+        titre=titre or titles.audit_title(s["perimetre"]),
+        sous_titre=titles.audit_subtitle(s, date_perimetres),
     )
 
 
-def plan_map_data(plan: Plan, titre: str | None = None) -> MapData:
-    """Map content of a plan: the proposed perimeters with each proposal."""
+def plan_map_data(plan: Plan, titre: str | None = None, date_perimetres: str | None = None) -> MapData:
+    """Map content of a plan: the proposed perimeters with each proposal, before → after."""
     com = pd.DataFrame(plan.apres.communes.drop(columns="geometry"))
     actions = plan.propositions.drop_duplicates("code_commune").set_index("code_commune")["action"]
     com["action"] = com["code_commune"].map(actions).fillna("")
     scen = plan.scenario
-    cpts = plan.apres.cpts.copy()
-    cpts["nouvelle"] = cpts["cpts"].map({r["cpts"]: r["nouvelle"] for r in scen["cpts"]}).fillna(False)
     return MapData(
-        communes=com, cpts=cpts, plan=True,
-        titre=titre or plan_title(scen), sous_titre=plan_subtitle(scen),
+        communes=com, cpts=titles.before_after(plan.apres.cpts, scen), plan=True,
+        titre=titre or plan_title(scen), sous_titre=plan_subtitle(scen, date_perimetres),
     )
 
 
 def plan_title(scen: Mapping[str, Any]) -> str:
     """Title of a plan map."""
-    return f"Plan 100 % CPTS — propositions, département(s) {', '.join(scen['perimetre'])}"
+    return titles.plan_title(scen["perimetre"])
 
 
-def plan_subtitle(scen: Mapping[str, Any]) -> str:
-    """Subtitle of a plan map: proposals, population vintage, COG."""
-    return (f"{scen['nb_communes_extension']} extension(s), {scen['nb_nouvelles_cpts']} nouvelle(s) CPTS, "
-            f"{scen['nb_arbitrages_chevauchement']} arbitrage(s) ; population : "
-            f"{scen['millesime_population']} ; COG {reference.metadata()['cog']}")
+def plan_subtitle(scen: Mapping[str, Any], date: str | None = None) -> str:
+    """Subtitle of a plan map: proposals, population vintage, perimeter date."""
+    return titles.plan_subtitle(scen, date)

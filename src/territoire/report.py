@@ -263,14 +263,17 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
 
 
 def meeting_pack(data: MapData, synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame],
-                 hors_ligne: bool = False) -> dict[str, bytes]:
-    """``carte.html``, ``carte.png``, ``rapport.xlsx`` and ``rapport.html`` for a map's content."""
+                 hors_ligne: bool = True, fond_de_carte: bool = False) -> dict[str, bytes]:
+    """``carte.html``, ``carte.png``, ``rapport.xlsx`` and ``rapport.html`` for a map's content.
+
+    ``hors_ligne`` changes nothing (maps are always self-contained).
+    """
     from . import render
 
     layers = render.prepare(data)
     png = render.map_png(data, layers=layers)
     return {
-        "carte.html": render.map_html(data, hors_ligne=hors_ligne, layers=layers).encode("utf-8"),
+        "carte.html": render.map_html(data, layers=layers, fond_de_carte=fond_de_carte).encode("utf-8"),
         "carte.png": png,
         "rapport.xlsx": workbook(synthese, tables),
         "rapport.html": html_report(synthese, tables, data.titre, data.sous_titre, png).encode("utf-8"),
