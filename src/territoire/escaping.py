@@ -69,13 +69,13 @@ def json_for_script(data: object) -> str:
     ``<``, ``>`` and ``&`` (closing the script, HTML comments), U+2028/U+2029
     (line ends for old JavaScript engines) and, inside strings, ``{`` and
     ``}`` (template delimiters of Jinja, which folium and branca apply to
-    scripts) are written as ``\\uXXXX`` escapes: ``JSON.parse`` gives the exact
+    scripts) are written as ``\uXXXX`` escapes: ``JSON.parse`` gives the exact
     text back.
 
     Examples
     --------
     >>> json_for_script({"nom": "</script>{{ 7*7 }}"})
-    '{"nom":"\\\\u003c/script\\\\u003e\\\\u007b\\\\u007b 7*7 \\\\u007d\\\\u007d"}'
+    '{"nom":"\\u003c/script\\u003e\\u007b\\u007b 7*7 \\u007d\\u007d"}'
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     text = _JSON_STRING.sub(lambda m: m.group(0).translate(_BRACES), text)
