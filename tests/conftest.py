@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -34,3 +35,23 @@ def essonne_audit():
 
 
 from .navigateur import navigateur  # noqa: E402,F401  (the browser fixture of the map tests)
+
+
+def cli_en_processus(*args: object) -> subprocess.CompletedProcess:
+    """Run ``territoire ARGS`` in this process (``cli.main``): what a subprocess would print and return.
+
+    Much faster than a new interpreter; the end-to-end tests that need a real process (signals,
+    start-up, working folder, environment) keep running ``python -m territoire.cli``.
+    """
+    import contextlib
+    import io
+
+    from territoire import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([str(a) for a in args])
+        except SystemExit as exc:  # argparse: --help, usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(["territoire", *map(str, args)], code, out.getvalue(), err.getvalue())

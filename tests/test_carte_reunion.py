@@ -9,8 +9,6 @@ commune can be found by name offline; the plan shows before → after.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,12 +17,12 @@ import shapely
 from territoire import export
 from territoire.mapping import encode, titles
 
-from .conftest import ESSONNE, ESSONNE_POP
+from .conftest import ESSONNE, ESSONNE_POP, cli_en_processus
 from .navigateur import ETAT_CARTE, survoler
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "territoire.cli", *map(str, args)], capture_output=True, text=True)
+    return cli_en_processus(*args)
 
 
 @pytest.fixture(scope="module")

@@ -147,6 +147,7 @@ def epci_perimeters(dep, keep_every=2):
                          "code_commune": rows.index, "part": 1.0})
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize("dep", ["29", "48", "2A"])
 def test_plan_on_other_departements(tmp_path, dep):
     per = epci_perimeters(dep)

@@ -1,7 +1,5 @@
 """Reading perimeters and populations as users send them."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +9,7 @@ import shapely
 
 from territoire import harmonise, read, reference
 
-from .conftest import ESSONNE, ESSONNE_POP, ESSONNE_TOTALS
+from .conftest import ESSONNE, ESSONNE_POP, ESSONNE_TOTALS, cli_en_processus
 
 # A small perimeter in the Ain: codes that lose their leading zero in Excel.
 AIN = pd.DataFrame({
@@ -23,8 +21,7 @@ AIN = pd.DataFrame({
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "territoire.cli", *map(str, args)],
-                          capture_output=True, text=True)
+    return cli_en_processus(*args)
 
 
 def test_essonne_totals_are_the_seed_totals_with_the_2017_population():

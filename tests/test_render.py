@@ -2,8 +2,6 @@
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -13,12 +11,12 @@ import pytest
 
 from territoire import export
 
-from .conftest import ESSONNE, ESSONNE_POP
+from .conftest import ESSONNE, ESSONNE_POP, cli_en_processus
 from .navigateur import ETAT_CARTE, cliquer, survoler
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "territoire.cli", *map(str, args)], capture_output=True, text=True)
+    return cli_en_processus(*args)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,11 +12,13 @@ from openpyxl import Workbook
 
 from territoire import reference
 
+from .conftest import cli_en_processus
+
 GOOD = "CPTS;Code INSEE;Statut\nNord;91027;Signataire ACI\nNord;91326;Signataire ACI\n"
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "territoire.cli", *map(str, args)], capture_output=True, text=True)
+    return cli_en_processus(*args)
 
 
 def _text(name, content, encoding="utf-8"):

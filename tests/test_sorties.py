@@ -182,6 +182,7 @@ def test_a_second_run_into_the_same_folder_says_so(work):
     assert snapshot(work) == before
 
 
+@pytest.mark.lent
 def test_concurrent_runs_leave_one_complete_folder_and_nothing_else(work):
     procs = [subprocess.Popen([sys.executable, "-m", "territoire.cli", cmd, "p.csv", "--sortie", "res", "--sans-carte"],
                               cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -261,6 +262,7 @@ def _interpreter_startup() -> float:
     return sorted(times)[1]
 
 
+@pytest.mark.lent
 def test_ctrl_c_sweep_of_delays(work):
     """A real SIGINT at increasing delays, from the loading of the command to the end of the run.
 

@@ -1,5 +1,7 @@
 """The synthetic national scenario used by the benchmarks and the national notebook."""
 
+import pytest
+
 from territoire import analyse, synthetic
 
 
@@ -17,6 +19,7 @@ def test_national_scenario_is_realistic_and_deterministic():
     assert set(sizes) == {1, 2, 3, 4}
 
 
+@pytest.mark.lent
 def test_benchmark_smoke_run_writes_its_results(tmp_path):
     """The quick run of benchmarks/run.py (one repetition, département scale) still works."""
     import subprocess
