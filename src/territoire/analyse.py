@@ -161,26 +161,9 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     Audit
     """
     journal = journal or Journal()
-    in_scope = isin(perimeters["code_commune"], units.index[isin(units["departement"], scope)])
-    concerned = isin(perimeters["cpts"], set(perimeters.loc[in_scope, "cpts"]))
-    if not concerned.all():
-        journal.info(f"{perimeters.loc[~concerned, 'cpts'].nunique()} CPTS sans commune dans le périmètre "
-                     "d'analyse laissée(s) de côté.")
-        perimeters = perimeters[concerned].reset_index(drop=True)
-    per = perimeters.copy()
-    per["statut"] = per["statut"].where(per["statut"].notna(), settings.STATUS_UNKNOWN)
-    per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)
-
-    # Units of the scope.
-    com = units[units["departement"].isin(scope)].copy()
-    com["code_commune"] = com.index
-    mem = per[isin(per["code_commune"], com.index)]
-    com["nb_cpts"] = mem.groupby("code_commune")["cpts"].nunique().reindex(com.index).fillna(0).astype("int64")
-    com["cpts"] = join_groups(mem["code_commune"], mem["cpts"]).reindex(com.index).fillna("")
-    best = mem.sort_values(["rang", "cpts"]).groupby("code_commune")["statut"].last()
-    com["statut"] = best.reindex(com.index).fillna("")
+    perimeters, per = _concerned(perimeters, units, scope, journal)
+    com, mem = _scope_units(per, units, scope)
     covered = com["nb_cpts"] > 0
-    com["zone_blanche"] = ~covered
 
     no_pop = com["population"].isna()
     if no_pop.any():
@@ -224,6 +207,35 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
                  cpts=cpts, chevauchements=chev.sort_values("code_commune").reset_index(drop=True),
                  chevauchements_paires=pairs, zones_blanches=zones, synthese=synthese,
                  perimetres=perimeters, journal=journal)
+
+
+def _concerned(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
+               journal: Journal) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The perimeters of the CPTS with a commune in the scope, and a copy with statuses ranked."""
+    in_scope = isin(perimeters["code_commune"], units.index[isin(units["departement"], scope)])
+    concerned = isin(perimeters["cpts"], set(perimeters.loc[in_scope, "cpts"]))
+    if not concerned.all():
+        journal.info(f"{perimeters.loc[~concerned, 'cpts'].nunique()} CPTS sans commune dans le périmètre "
+                     "d'analyse laissée(s) de côté.")
+        perimeters = perimeters[concerned].reset_index(drop=True)
+    per = perimeters.copy()
+    per["statut"] = per["statut"].where(per["statut"].notna(), settings.STATUS_UNKNOWN)
+    per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)
+    return perimeters, per
+
+
+def _scope_units(per: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str]) -> tuple[gpd.GeoDataFrame,
+                                                                                         pd.DataFrame]:
+    """Units of the scope with their CPTS, number of CPTS, best status; and the memberships in the scope."""
+    com = units[units["departement"].isin(scope)].copy()
+    com["code_commune"] = com.index
+    mem = per[isin(per["code_commune"], com.index)]
+    com["nb_cpts"] = mem.groupby("code_commune")["cpts"].nunique().reindex(com.index).fillna(0).astype("int64")
+    com["cpts"] = join_groups(mem["code_commune"], mem["cpts"]).reindex(com.index).fillna("")
+    best = mem.sort_values(["rang", "cpts"]).groupby("code_commune")["statut"].last()
+    com["statut"] = best.reindex(com.index).fillna("")
+    com["zone_blanche"] = com["nb_cpts"] == 0
+    return com, mem
 
 
 def _white_zones(com: gpd.GeoDataFrame, edges: pd.DataFrame, links: pd.DataFrame) -> gpd.GeoDataFrame:

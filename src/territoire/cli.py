@@ -13,14 +13,13 @@ try:  # Ctrl-C while Python loads the command: the same line and exit code as du
     import argparse
     import os
     import signal
-    import warnings
     from collections.abc import Iterator
     from contextlib import contextmanager
     from pathlib import Path
     from typing import TYPE_CHECKING, Any
 
-    from . import __version__, escaping
-    from .errors import Interruption, Journal, TerritoireError, TerritoireWarning, checkpoint
+    from . import __version__, console, escaping
+    from .errors import Journal, TerritoireError, checkpoint
     from .formats import nombre as fmt
     from .formats import pourcentage as pct
 
@@ -336,73 +335,26 @@ def _map_options(p: argparse.ArgumentParser) -> None:
                    help="ajoute un fond OpenStreetMap (vu avec une connexion ; les couches s'affichent sans)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of the ``territoire`` command (help and messages in French)."""
-    from . import plan, settings
+def _common_options(p: argparse.ArgumentParser) -> None:
+    from . import settings
 
-    parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
-                     description="Vérifier et planifier les territoires des CPTS : chevauchements, "
-                                 "tailles, financement ACI, couverture et zones blanches.",
-                     epilog="exemple :\n  territoire analyse data/exemples/essonne_2019_perimetres.csv\n\n"
-                            "Aide d'une commande : territoire COMMANDE --help")
-    parser.add_argument("--version", action="version", version=f"territoire {__version__}",
-                        help="affiche la version et quitte")
-    sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE",
-                                parser_class=_Parser)
-    sub.required = True
+    p.add_argument("--population", metavar="FICHIER",
+                   help="populations à utiliser (colonnes code et population, tout millésime) ; "
+                        "remplacent la référence pour les communes listées")
+    _map_options(p)
+    p.add_argument("--date-perimetres", metavar="DATE",
+                   help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
+                        "à défaut, une date écrite dans la ligne de titre du fichier")
+    p.add_argument("--sans-carte", action="store_true",
+                   help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
+    p.add_argument("--majorite", type=float, default=settings.POLYGON_MAJORITY, metavar="PART",
+                   help="pour les polygones : part de la surface d'une commune qu'une CPTS doit "
+                        "couvrir pour la prendre (défaut : %(default)s)")
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--population", metavar="FICHIER",
-                       help="populations à utiliser (colonnes code et population, tout millésime) ; "
-                            "remplacent la référence pour les communes listées")
-        _map_options(p)
-        p.add_argument("--date-perimetres", metavar="DATE",
-                       help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
-                            "à défaut, une date écrite dans la ligne de titre du fichier")
-        p.add_argument("--sans-carte", action="store_true",
-                       help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
-        p.add_argument("--majorite", type=float, default=settings.POLYGON_MAJORITY, metavar="PART",
-                       help="pour les polygones : part de la surface d'une commune qu'une CPTS doit "
-                            "couvrir pour la prendre (défaut : %(default)s)")
 
-    p = sub.add_parser("perimetres", help="vérifier un fichier de périmètres",
-                       description="Lit un fichier de périmètres (CSV, XLSX, GeoJSON, GeoPackage, "
-                                   "Shapefile), harmonise les codes au COG courant et affiche, par "
-                                   "CPTS, statut, communes, population et taille.",
-                       epilog=EPILOG_PERIMETRES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("fichier", metavar="FICHIER", help="fichier de périmètres")
-    common(p)
-    p.add_argument("--sortie", metavar="FICHIER.csv",
-                   help="écrit les périmètres normalisés (cpts, statut, code_commune, part)")
-    p.set_defaults(func=cmd_perimetres)
+def _planner_options(p: argparse.ArgumentParser) -> None:
+    from . import plan
 
-    p = sub.add_parser("analyse", help="chevauchements, tailles, financement, couverture, zones blanches",
-                       description="Audit territorial : communes en chevauchement, taille et "
-                                   "financement ACI de chaque CPTS, taux de couverture par statut, "
-                                   "zones blanches et CPTS voisines.",
-                       epilog=EPILOG_ANALYSE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
-    common(p)
-    p.add_argument("--departement", nargs="+", metavar="CODE",
-                   help="départements analysés (défaut : ceux que touchent les périmètres)")
-    p.add_argument("--region", metavar="CODE", help="région analysée (code INSEE, ex. 11)")
-    p.add_argument("--sortie", default="resultats", metavar="DOSSIER",
-                   help="dossier des résultats (défaut : %(default)s)")
-    p.set_defaults(func=cmd_analyse)
-
-    p = sub.add_parser("planifier", help="propositions pour couvrir chaque zone blanche et régler les chevauchements",
-                       description="Plan 100 % CPTS : attribue chaque commune en chevauchement à une "
-                                   "seule CPTS, étend les CPTS voisines des petites zones blanches et "
-                                   "propose de nouvelles CPTS dans les grandes, avec l'effet sur la "
-                                   "population, la taille et le financement de chaque CPTS.",
-                       epilog=EPILOG_PLANIFIER, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
-    common(p)
-    p.add_argument("--departement", nargs="+", metavar="CODE",
-                   help="départements traités (défaut : ceux que touchent les périmètres)")
-    p.add_argument("--region", metavar="CODE", help="région traitée (code INSEE, ex. 11)")
-    p.add_argument("--sortie", default="plan", metavar="DOSSIER",
-                   help="dossier des propositions (défaut : %(default)s)")
     d = plan.Parametres()
     p.add_argument("--zone-max-extension", type=int, default=d.population_max_zone_extension, metavar="HAB",
                    help="population maximale d'une zone blanche couverte par extension des CPTS "
@@ -417,6 +369,60 @@ def build_parser() -> argparse.ArgumentParser:
                    help="autorise une extension dans un département que la CPTS ne touche pas encore")
     p.add_argument("--sans-priorite-aci", action="store_true",
                    help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``territoire`` command (help and messages in French)."""
+    parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description="Vérifier et planifier les territoires des CPTS : chevauchements, "
+                                 "tailles, financement ACI, couverture et zones blanches.",
+                     epilog="exemple :\n  territoire analyse data/exemples/essonne_2019_perimetres.csv\n\n"
+                            "Aide d'une commande : territoire COMMANDE --help")
+    parser.add_argument("--version", action="version", version=f"territoire {__version__}",
+                        help="affiche la version et quitte")
+    sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE",
+                                parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("perimetres", help="vérifier un fichier de périmètres",
+                       description="Lit un fichier de périmètres (CSV, XLSX, GeoJSON, GeoPackage, "
+                                   "Shapefile), harmonise les codes au COG courant et affiche, par "
+                                   "CPTS, statut, communes, population et taille.",
+                       epilog=EPILOG_PERIMETRES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fichier", metavar="FICHIER", help="fichier de périmètres")
+    _common_options(p)
+    p.add_argument("--sortie", metavar="FICHIER.csv",
+                   help="écrit les périmètres normalisés (cpts, statut, code_commune, part)")
+    p.set_defaults(func=cmd_perimetres)
+
+    p = sub.add_parser("analyse", help="chevauchements, tailles, financement, couverture, zones blanches",
+                       description="Audit territorial : communes en chevauchement, taille et "
+                                   "financement ACI de chaque CPTS, taux de couverture par statut, "
+                                   "zones blanches et CPTS voisines.",
+                       epilog=EPILOG_ANALYSE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
+    _common_options(p)
+    p.add_argument("--departement", nargs="+", metavar="CODE",
+                   help="départements analysés (défaut : ceux que touchent les périmètres)")
+    p.add_argument("--region", metavar="CODE", help="région analysée (code INSEE, ex. 11)")
+    p.add_argument("--sortie", default="resultats", metavar="DOSSIER",
+                   help="dossier des résultats (défaut : %(default)s)")
+    p.set_defaults(func=cmd_analyse)
+
+    p = sub.add_parser("planifier", help="propositions pour couvrir chaque zone blanche et régler les chevauchements",
+                       description="Plan 100 % CPTS : attribue chaque commune en chevauchement à une "
+                                   "seule CPTS, étend les CPTS voisines des petites zones blanches et "
+                                   "propose de nouvelles CPTS dans les grandes, avec l'effet sur la "
+                                   "population, la taille et le financement de chaque CPTS.",
+                       epilog=EPILOG_PLANIFIER, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
+    _common_options(p)
+    p.add_argument("--departement", nargs="+", metavar="CODE",
+                   help="départements traités (défaut : ceux que touchent les périmètres)")
+    p.add_argument("--region", metavar="CODE", help="région traitée (code INSEE, ex. 11)")
+    p.add_argument("--sortie", default="plan", metavar="DOSSIER",
+                   help="dossier des propositions (défaut : %(default)s)")
+    _planner_options(p)
     p.set_defaults(func=cmd_planifier)
 
     p = sub.add_parser("carte", help="redessiner la carte à partir de résultats enregistrés",
@@ -430,71 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Terminal:
-    """A text stream that prints input text inertly.
-
-    Escape sequences and control characters are removed, characters the
-    console cannot encode replaced (a cp1252 console never makes the run fail).
-    """
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        safe = escaping.terminal_text(text)
-        try:
-            self._stream.write(safe)
-        except UnicodeEncodeError:
-            enc = getattr(self._stream, "encoding", None) or "ascii"
-            self._stream.write(safe.encode(enc, errors="replace").decode(enc))
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-_SIGNAL_NAMES = {getattr(signal, n): n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
-
-
-def _raise_interruption(signum: int, frame: object) -> None:
-    raise Interruption(signum)
-
-
-@contextmanager
-def _session() -> Iterator[None]:
-    """For one run: inert terminal output, SIGTERM/SIGHUP cleaned up like Ctrl-C, library warnings in French.
-
-    Everything is restored afterwards: calling :func:`main` from Python changes nothing for the caller.
-    """
-    saved_streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Terminal(sys.stdout), _Terminal(sys.stderr)
-    saved_handlers = {}
-    for signum in _SIGNAL_NAMES:
-        if signum != signal.SIGINT:
-            try:
-                saved_handlers[signum] = signal.signal(signum, _raise_interruption)
-            except ValueError:  # not the main thread: signals stay as they are
-                pass
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always", TerritoireWarning)
-            warnings.showwarning = _show_warning
-            yield
-    finally:
-        for signum, handler in saved_handlers.items():
-            signal.signal(signum, handler)
-        sys.stdout, sys.stderr = saved_streams
-
-
-def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-    if issubclass(category, TerritoireWarning):
-        print(f"Avertissement : {message}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 done, 2 bad input, 130 interrupted, 1 bug)."""
     try:
-        with _session():
+        with console.session():
             try:
                 args = build_parser().parse_args(argv)
                 checkpoint("demarrage")
@@ -504,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             except KeyboardInterrupt as exc:
                 signum = getattr(exc, "signum", signal.SIGINT)
-                how = "Ctrl-C" if signum == signal.SIGINT else f"le signal {_SIGNAL_NAMES.get(signum, signum)}"
+                how = "Ctrl-C" if signum == signal.SIGINT else f"le signal {console.SIGNAL_NAMES.get(signum, signum)}"
                 print(f"Interrompu par {how} : les fichiers en cours d'écriture ont été retirés, les résultats "
                       "précédents sont intacts.", file=sys.stderr)
                 return 128 + int(signum)

@@ -1,0 +1,81 @@
+"""The terminal session of one command: inert output, signals as clean interruptions, warnings in French.
+
+Used by :func:`territoire.cli.main`; everything it changes is restored when
+the command ends, so calling ``main`` from Python changes nothing for the
+caller.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from . import escaping
+from .errors import Interruption, TerritoireWarning
+
+
+class _Terminal:
+    """A text stream that prints input text inertly.
+
+    Escape sequences and control characters are removed, characters the
+    console cannot encode replaced (a cp1252 console never makes the run fail).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        safe = escaping.terminal_text(text)
+        try:
+            self._stream.write(safe)
+        except UnicodeEncodeError:
+            enc = getattr(self._stream, "encoding", None) or "ascii"
+            self._stream.write(safe.encode(enc, errors="replace").decode(enc))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+SIGNAL_NAMES = {getattr(signal, n): n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+
+
+def _raise_interruption(signum: int, frame: object) -> None:
+    raise Interruption(signum)
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """For one run: inert terminal output, SIGTERM/SIGHUP cleaned up like Ctrl-C, library warnings in French.
+
+    Everything is restored afterwards: calling :func:`main` from Python changes nothing for the caller.
+    """
+    saved_streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Terminal(sys.stdout), _Terminal(sys.stderr)
+    saved_handlers = {}
+    for signum in SIGNAL_NAMES:
+        if signum != signal.SIGINT:
+            try:
+                saved_handlers[signum] = signal.signal(signum, _raise_interruption)
+            except ValueError:  # not the main thread: signals stay as they are
+                pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", TerritoireWarning)
+            warnings.showwarning = _show_warning
+            yield
+    finally:
+        for signum, handler in saved_handlers.items():
+            signal.signal(signum, handler)
+        sys.stdout, sys.stderr = saved_streams
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    if issubclass(category, TerritoireWarning):
+        print(f"Avertissement : {message}", file=sys.stderr)
+
+
