@@ -109,11 +109,11 @@ def test_title_scale_sources_and_projector_font_sizes(runs, navigateur):
 
 def test_plan_popups_before_after_and_new_cpts(runs, navigateur):
     page = open_map(navigateur, runs / "plan" / "carte.html")
-    assert page.evaluate(ETAT_CARTE)["cpts"] == 34
-    new = click_row(page, "Nouvelle CPTS Angerville")
+    assert page.evaluate(ETAT_CARTE)["cpts"] == 14  # 5 projects, AMSAVI merged into Hygie, 10 new CPTS
+    new = click_row(page, "Nouvelle CPTS Étampes")
     assert "Nouvelle CPTS proposée" in new and "Statut" not in new
-    hygie = click_row(page, "Projet Hygie (CPTS Nord Essonne)")
-    assert "138\u202f231 → 70\u202f347 hab." in hygie and re.search(r"Taille3 → 2", hygie) and " € → " in hygie
+    sse = click_row(page, "Projet Santé Seine Essonne (Espace Vie)")
+    assert "163\u202f633 → 95\u202f535 hab." in sse and re.search(r"Taille3 → 3", sse) and " € → " in sse
     page.evaluate("() => { window.territoireCarte.map.closePopup(); }")
     page.page.wait_for_timeout(300)
     assert "Projet" in survoler(page, "91027")  # commune tooltips on the plan map too

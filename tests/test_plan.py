@@ -171,3 +171,65 @@ def test_plan_on_other_departements(tmp_path, dep):
         if grp["population"].sum() < 20_000:
             zid = grp["motif"].iloc[0].split(" ")[0]
             assert zones.at[zid, "population"] < 2 * 20_000 or "reste de la zone" in grp["motif"].iloc[0]
+
+
+# --- Planner v2 (issue 17): EPCI parts, target sizes, fragments home, nested projects ------------
+
+def test_essonne_new_cpts_are_sized_like_a_working_group_would_and_keep_epcis_whole():
+    import territoire as t
+
+    plan = t.planifier(ESSONNE)
+    s = plan.scenario
+    new = [r for r in s["cpts"] if r["nouvelle"]]
+    assert 1 <= len(new) <= 12  # was 29 of taille 1 with the max-p partition
+    ref = t.referentiel_communes()
+    per = plan.perimetres.assign(km2=lambda d: d["code_commune"].map(ref["superficie_km2"]))
+    area = per.groupby("cpts")["km2"].sum()
+    for r in new:
+        density = r["population_apres"] / area[r["cpts"]]
+        assert not (density >= 1500 and r["population_apres"] < 40_000), r
+    assert s["nb_epci_scindes_apres"] <= 4
+    after = t.analyser(plan.perimetres)
+    assert after.synthese["taux_couverture"] == 1.0 and after.synthese["nb_communes_en_chevauchement"] == 0
+    assert after.cpts["nb_morceaux"].max() == 1
+
+
+def test_a_nested_project_is_merged_with_its_cost_stated():
+    import territoire as t
+
+    plan = t.planifier(ESSONNE)
+    props = plan.propositions.set_index("code_commune")
+    for code in ("91027", "91589", "91687"):  # AMSAVI lies entirely inside Hygie
+        assert props.at[code, "cpts_cible"] == "Projet Hygie (CPTS Nord Essonne)"
+        assert "entièrement incluse" in props.at[code, "motif"] and "€/an" in props.at[code, "motif"]
+    hygie = next(r for r in plan.scenario["cpts"] if r["cpts"] == "Projet Hygie (CPTS Nord Essonne)")
+    assert hygie["taille_apres"] == 3 and hygie["population_apres"] == hygie["population_avant"]
+
+
+def test_fragments_of_an_epci_go_home_and_no_epci_is_split():
+    """CPTS made of whole EPCIs (Cantal); a few communes of one EPCI left white go back to its CPTS."""
+    import territoire as t
+
+    ref = t.referentiel_communes()
+    cantal = ref[ref["departement"] == "15"]
+    rows = [(f"CPTS {nom}", code) for code, nom in cantal["epci_nom"].items()]
+    per = pd.DataFrame(rows, columns=["CPTS", "Code INSEE"])
+    biggest = cantal.groupby("epci_nom")["population"].sum().idxmax()
+    members = cantal.index[cantal["epci_nom"] == biggest]
+    # Leave white the two least populated communes of the largest EPCI.
+    white = list(cantal.loc[members, "population"].sort_values().index[:2])
+    per = per[~per["Code INSEE"].isin(white)]
+    plan = t.planifier(per, departements=["15"])
+    props = plan.propositions.set_index("code_commune")
+    for code in white:
+        assert props.at[code, "cpts_cible"] == f"CPTS {biggest}", props.loc[code, "motif"]
+    assert plan.scenario["nb_epci_scindes_apres"] == plan.scenario["nb_epci_scindes_avant"] == 0
+
+
+def test_plan_does_not_depend_on_row_order():
+    import territoire as t
+
+    frame = pd.read_csv(ESSONNE, sep=";", dtype=str)
+    a = t.planifier(frame)
+    b = t.planifier(frame.sample(frac=1, random_state=7).reset_index(drop=True))
+    assert a.propositions.equals(b.propositions) and a.scenario == b.scenario

@@ -113,9 +113,10 @@ def test_plan_map_in_the_browser(tmp_path, navigateur):
     out = tmp_path / "plan"
     res = cli("planifier", ESSONNE, "--sortie", out, "--hors-ligne")
     assert res.returncode == 0, res.stderr
-    # 34 CPTS in the north of Essonne: names that would overlap are hidden
+    # 14 CPTS (4 projects, 10 new): names that would overlap are hidden
     page = navigateur.ouvrir(out / "carte.html", width=1280, height=900)
     assert page.erreurs == [] and page.requetes_externes == []
     state = page.evaluate(ETAT_CARTE)
-    assert state["cpts"] == 34 and len(state["numeros"]) == 34  # every CPTS numbered on the map
-    assert 1 <= state["noms"] < 34 and state["noms_chevauchants"] == 0
+    n = len(export.read_csv(out / "cpts.csv"))
+    assert n == 14 and state["cpts"] == n and len(state["numeros"]) == n  # every CPTS numbered on the map
+    assert 1 <= state["noms"] <= n and state["noms_chevauchants"] == 0

@@ -91,7 +91,7 @@ def _print_journal(journal: Journal) -> None:
             print(f"  - {line}")
     if journal.avertissements:
         print("\nAvertissements :")
-        for line in journal.avertissements:
+        for line in dict.fromkeys(journal.avertissements):  # once each, in order
             print(f"  ! {line}")
 
 
@@ -249,8 +249,9 @@ def cmd_planifier(args: argparse.Namespace) -> int:
           f"{fmt(s['financement_max_total_avant'])} € → {fmt(s['financement_max_total_apres'])} €")
     for r in s["cpts"]:
         if not r["nouvelle"] and r["taille_avant"] != r["taille_apres"]:
-            print(f"    - {r['cpts']} : {fmt(r['population_avant'])} → {fmt(r['population_apres'])} hab., "
-                  f"taille {r['taille_avant']} → {r['taille_apres']}")
+            after = (f"taille {r['taille_avant']} → {r['taille_apres']}" if r["taille_apres"] is not None
+                     else f"taille {r['taille_avant']} → fusionnée dans une autre CPTS (voir propositions.csv)")
+            print(f"    - {r['cpts']} : {fmt(r['population_avant'])} → {fmt(r['population_apres'])} hab., {after}")
     _print_journal(Journal(avertissements=result.apres.synthese["avertissements"]
                            + result.journal.avertissements))
     print(f"\nPropositions écrites dans {out}/")

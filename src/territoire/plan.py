@@ -30,8 +30,9 @@ import pandas as pd
 from . import analyse as an
 from . import graph, settings
 from .errors import Journal
-from .formats import nombre
+from .formats import nombre, pourcentage
 from .models import Audit, ChiffresPlan, CptsAvantApres, Parametres, Perimetres, Plan, Population, Scenario
+from .partition import Cibles, PartitionBlocs, cibles
 
 
 def km(m: float) -> str:
@@ -67,7 +68,7 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
     sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
     rank = members.groupby("cpts")["rang"].first().to_dict()
     pop_of = units["population"].fillna(0)
-    proposals = []
+    proposals = merge_nested(sets, pop_of)
     for code in sorted(overlaps, key=lambda c: (-pop_of.get(c, 0), c)):
         claim = sorted(c for c, s in sets.items() if code in s)
         if len(claim) < 2:
@@ -104,6 +105,64 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
     kept = pd.DataFrame([(c, code) for c, s in sets.items() for code in s], columns=["cpts", "code_commune"])
     out = kept.merge(members.drop(columns="code_commune").drop_duplicates("cpts"), on="cpts", how="left")
     return out, proposals
+
+
+def nested_projects(sets: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Pairs (A, B) where every commune of project A is also in project B (A nested in B)."""
+    names = sorted(sets)
+    return [(a, b) for a in names for b in names
+            if a != b and sets[a] and sets[a] <= sets[b] and (len(sets[a]) < len(sets[b]) or a > b)]
+
+
+def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
+    """The ways to settle the communes A and B share, side by side: population, taille and €/yr of each.
+
+    Options: merge A into B; all shared communes to A; all to B (for a nested A, the same as merging).
+    """
+    shared = sets[a] & sets[b]
+
+    def figures(pa: float, pb: float, label: str, note: str) -> dict:
+        funding = settings.funding_max()
+        ta, tb = (an.taille(pa) if pa > 0 else None), (an.taille(pb) if pb > 0 else None)
+        return {"option": label, "cpts_a": a, "cpts_b": b, "population_a": int(round(pa)),
+                "taille_a": ta, "population_b": int(round(pb)), "taille_b": tb,
+                "financement_max_annuel": int((funding[ta] if ta else 0) + (funding[tb] if tb else 0)),
+                "remarque": note}
+
+    def total(codes: set[str]) -> float:
+        return float(pop.reindex(sorted(codes)).fillna(0).sum())
+
+    return [
+        figures(0.0, total(sets[a] | sets[b]), "fusion", f"« {a} » rejoint « {b} » : une seule association"),
+        figures(total(sets[a]), total(sets[b] - shared), "communes partagées à A",
+                f"« {b} » perd {len(shared)} commune(s)"),
+        figures(total(sets[a] - shared), total(sets[b]), "communes partagées à B",
+                f"« {a} » garde {len(sets[a] - shared)} commune(s)"),
+    ]
+
+
+def merge_nested(sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
+    """Settle nested projects first: a project inside another is merged into it (recommended option).
+
+    Returns the proposals (one per commune of the nested project); ``sets`` loses the nested projects.
+    """
+    proposals = []
+    for a, b in nested_projects(sets):
+        if a not in sets or b not in sets or not sets[a] <= sets[b]:
+            continue  # already merged into another
+        options = overlap_options(a, b, sets, pop)
+        fusion, to_a = options[0], options[1]
+        motive = (f"« {a} » ({len(sets[a])} commune(s)) est entièrement incluse dans « {b} » : fusion des deux "
+                  f"projets recommandée ({nombre(fusion['population_b'])} hab., taille {fusion['taille_b']}, "
+                  f"{nombre(fusion['financement_max_annuel'])} €/an au plus) plutôt que de garder les communes à "
+                  f"« {a} » ({nombre(to_a['financement_max_annuel'])} €/an au plus pour les deux, "
+                  f"« {b} » réduite à {nombre(to_a['population_b'])} hab.). Un projet inclus dans un autre se "
+                  "règle par le choix ou la fusion des projets, pas commune par commune.")
+        for code in sorted(sets[a]):
+            proposals.append({"code_commune": code, "action": "arbitrage_chevauchement", "cpts_cible": b,
+                              "alternative": a, "motif": motive})
+        del sets[a]
+    return proposals
 
 
 # --- Extensions ------------------------------------------------------------------
@@ -364,12 +423,23 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         epcis.setdefault(c, set())
     owner = {code: c for c, s in sets.items() for code in s}
 
-    new_groups: list[tuple[list[str], str]] = []
+    new_groups: list[tuple[list[str], str, Cibles]] = []
     zones = audit.zones_blanches.sort_values("zone_blanche_id")
+    home = fragments_home(audit, units, g, sets)
+    for code, (name, share, epci_name) in sorted(home.items()):
+        sets[name].add(code)
+        owner[code] = name
+        pops[name] += float(pop.get(code, 0.0))
+        proposals.append({
+            "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
+            "motif": (f"Fragment d'EPCI ramené à sa CPTS : {pourcentage(share, 0)} de la population de "
+                      f"« {epci_name} » est déjà dans « {name} », qui borde cette partie de l'EPCI.")})
     for _, z in zones.iterrows():
-        codes = z["communes"].split(an.JOIN)
+        codes = [c for c in z["communes"].split(an.JOIN) if c not in home]
         zid = z["zone_blanche_id"]
         rest = codes
+        if not codes:
+            continue
         if z["population"] <= params.population_max_zone_extension:
             taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params, owner)
             for code, (name, b, same) in sorted(taken.items()):
@@ -386,19 +456,21 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
                    f"{nombre(params.population_max_zone_extension)})")
         if rest:
             sub_g = g.subgraph(rest)
+            target = cibles(str(z.get("typologie", "intermédiaire")), params)
             for comp in sorted((sorted(c) for c in nx.connected_components(sub_g)), key=lambda c: c[0]):
-                groups = regionalise(g.subgraph(comp), pop.loc[comp].to_dict(),
-                                     units.loc[comp, "epci_siren"].to_dict(), params.population_min_nouvelle_cpts)
-                for grp in groups:
-                    new_groups.append((grp, f"{zid} : {why}"))
+                part = PartitionBlocs(g.subgraph(comp), pop.loc[comp].to_dict(),
+                                      units.loc[comp, "epci_siren"].fillna("").astype(str).to_dict(), target).fit()
+                for grp in part.groupes_:
+                    new_groups.append((grp, f"{zid} : {why}", target))
 
     used = set(sets)
-    for grp, why in new_groups:
+    for grp, why, target in new_groups:
         name = new_cpts_name(grp, units, used)
         gp = pop.loc[grp].sum()
-        below = gp < params.population_min_nouvelle_cpts
-        floor_note = (f" ; sous le minimum de {nombre(params.population_min_nouvelle_cpts)} hab. car la zone "
-                      "entière est plus petite : à rapprocher d'une CPTS voisine par arbitrage" if below else "")
+        below = gp < target.minimum
+        floor_note = (f" ; sous le seuil de {nombre(target.minimum)} hab. : aucun regroupement avec une partie "
+                      f"voisine ne reste sous {nombre(target.maximum)} hab., à rapprocher d'une CPTS voisine "
+                      "par arbitrage" if below else "")
         n_epci = units.loc[grp, "epci_siren"].nunique()
         for code in grp:
             proposals.append({
@@ -423,6 +495,40 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
     return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
                 journal=journal)
+
+
+def fragments_home(audit: Audit, units: gpd.GeoDataFrame, g: nx.Graph,
+                   sets: dict[str, set[str]]) -> dict[str, tuple[str, float, str]]:
+    """White-zone communes whose EPCI lives mostly (≥ 50 % of its population) in one CPTS that borders them.
+
+    "Same EPCI" refers to the perimeters before the plan. Each EPCI part (a
+    connected piece of the EPCI's white communes) goes whole to that CPTS, so
+    the CPTS stays in one piece. Returns code -> (CPTS, share, EPCI name).
+    """
+    pop = units["population"].fillna(0)
+    epci = units["epci_siren"].fillna("")
+    per = audit.perimetres.drop_duplicates(["cpts", "code_commune"])
+    per = per.assign(epci=per["code_commune"].map(epci), population=per["code_commune"].map(pop))
+    per = per[per["epci"] != ""]
+    totals = pop.groupby(epci).sum()
+    shares = per.groupby(["epci", "cpts"])["population"].sum() / totals.reindex(
+        per.groupby(["epci", "cpts"]).size().index.get_level_values(0)).to_numpy()
+    best = (shares[shares >= 0.5].reset_index(name="part").sort_values(["epci", "part", "cpts"],
+                                                                       ascending=[True, False, True])
+            .drop_duplicates("epci").set_index("epci"))
+    white = audit.communes.loc[audit.communes["zone_blanche"], "code_commune"].tolist()
+    names = units["epci_nom"].fillna("")
+    out: dict[str, tuple[str, float, str]] = {}
+    by_epci: dict[str, list[str]] = {}
+    for code in sorted(white):
+        if epci.get(code, "") in best.index:
+            by_epci.setdefault(epci[code], []).append(code)
+    for e, codes in sorted(by_epci.items()):
+        name, share = str(best.at[e, "cpts"]), float(best.at[e, "part"])
+        for comp in sorted((sorted(c) for c in nx.connected_components(g.subgraph(codes))), key=lambda c: c[0]):
+            if any(v in sets.get(name, set()) for u in comp for v in g.neighbors(u)):
+                out.update({code: (name, share, str(names.get(code, e))) for code in comp})
+    return out
 
 
 def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.DataFrame,

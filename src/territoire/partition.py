@@ -1,0 +1,150 @@
+"""New CPTS in a white zone: whole EPCI parts grouped towards a target size.
+
+A working group builds a new CPTS from intercommunalités, not from loose
+communes, and sizes it like its neighbours, not at the legal minimum
+(DOMAIN.md, "How a working group reads a plan"). So:
+
+1. **Units are EPCI parts**: the communes of one EPCI inside the zone, one
+   block per connected piece. A block is split only when it exceeds the
+   maximum size (split reported).
+2. **Blocks are merged towards the target range**: the smallest group under
+   the target's lower bound joins the neighbouring group that keeps the
+   union under the maximum, preferring a union inside the target range, then
+   the longest shared border; until every group is in range or cannot grow.
+   A group left under the minimum is flagged.
+
+Targets depend on the zone's density typology (:class:`Cibles`). Every tie
+is broken on sorted codes: the result does not depend on the order of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .models import Parametres
+
+
+@dataclass(frozen=True)
+class Cibles:
+    """Size targets of a new CPTS (inhabitants).
+
+    Attributes
+    ----------
+    minimum : int
+        Under it, a new CPTS is flagged « sous le seuil ».
+    cible_min, cible_max : int
+        The range groups are merged towards.
+    maximum : int
+        No merge goes above it; an EPCI part above it is split.
+    """
+
+    minimum: int
+    cible_min: int
+    cible_max: int
+    maximum: int
+
+
+#: Defaults by density typology of the zone (urban CPTS are often taille 3-4, rural ones 1-2).
+CIBLES: dict[str, Cibles] = {
+    "urbain": Cibles(40_000, 60_000, 120_000, 175_000),
+    "intermédiaire": Cibles(40_000, 60_000, 120_000, 175_000),
+    "rural": Cibles(15_000, 25_000, 60_000, 120_000),
+}
+
+
+def cibles(typologie: str, parametres: Parametres) -> Cibles:
+    """The targets of a zone: by its typology, never under the planner's floor."""
+    base = CIBLES.get(typologie, CIBLES["intermédiaire"])
+    floor = parametres.population_min_nouvelle_cpts
+    if floor <= base.minimum:
+        return base
+    return Cibles(floor, max(base.cible_min, floor), max(base.cible_max, floor), max(base.maximum, 2 * floor))
+
+
+@dataclass
+class PartitionBlocs:
+    """Partition of a white zone into new CPTS made of whole EPCI parts.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Adjacency of the zone's communes (``longueur`` on edges, metres).
+    population, epci : dict
+        Population and EPCI (SIREN, or ``""``) of each commune.
+    cibles : Cibles
+
+    Attributes
+    ----------
+    groupes_ : list of list of str
+        Groups of codes (each sorted; the list sorted by first code).
+    scissions_ : dict
+        EPCI -> number of pieces, for the EPCI parts split for being above the maximum.
+    """
+
+    graph: nx.Graph
+    population: dict[str, float]
+    epci: dict[str, str]
+    cibles: Cibles
+    groupes_: list[list[str]] = field(default_factory=list)
+    scissions_: dict[str, int] = field(default_factory=dict)
+
+    def fit(self) -> PartitionBlocs:
+        """Compute :attr:`groupes_` (see the module docstring)."""
+        groups = [set(b) for b in self._blocks()]
+        self.groupes_ = sorted((sorted(g) for g in self._merge(groups)), key=lambda g: g[0])
+        return self
+
+    def _pop(self, group: set[str]) -> float:
+        return sum(self.population[c] for c in group)
+
+    def _blocks(self) -> list[list[str]]:
+        from .plan import regionalise  # the max-p greedy, to cut an EPCI part above the maximum
+
+        by_epci: dict[str, list[str]] = {}
+        for code in sorted(self.graph.nodes):
+            by_epci.setdefault(self.epci.get(code) or "", []).append(code)
+        blocks = []
+        for e, codes in sorted(by_epci.items()):
+            for comp in sorted((sorted(c) for c in nx.connected_components(self.graph.subgraph(codes))),
+                               key=lambda c: c[0]):
+                if self._pop(set(comp)) > self.cibles.maximum and len(comp) > 1:
+                    pieces = regionalise(self.graph.subgraph(comp), self.population, self.epci,
+                                         self.cibles.cible_min)
+                    self.scissions_[e] = self.scissions_.get(e, 0) + len(pieces)
+                    blocks.extend(pieces)
+                else:
+                    blocks.append(comp)
+        return blocks
+
+    def _merge(self, groups: list[set[str]]) -> list[set[str]]:
+        c = self.cibles
+        while True:
+            label = {code: i for i, g in enumerate(groups) for code in g}
+            small = sorted((i for i, g in enumerate(groups) if self._pop(g) < c.cible_min),
+                           key=lambda i: (self._pop(groups[i]), min(groups[i])))
+            merged = False
+            for i in small:
+                border: dict[int, float] = {}
+                for u in groups[i]:
+                    for v in self.graph.neighbors(u):
+                        j = label[v]
+                        if j != i:
+                            border[j] = border.get(j, 0.0) + self.graph.edges[u, v].get("longueur", 0.0)
+                best = None
+                for j, b in border.items():
+                    total = self._pop(groups[i]) + self._pop(groups[j])
+                    if total > c.maximum:
+                        continue
+                    key = (not (c.cible_min <= total <= c.cible_max), -b, total, min(groups[j]))
+                    if best is None or key < best[0]:
+                        best = (key, j)
+                if best is not None:
+                    j = best[1]
+                    groups[j] |= groups[i]
+                    del groups[i]
+                    merged = True
+                    break
+            if not merged:
+                return groups
