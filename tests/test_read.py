@@ -8,6 +8,7 @@ import pytest
 import shapely
 
 from territoire import harmonise, read, reference
+from territoire.errors import TerritoireError
 
 from .conftest import ESSONNE, ESSONNE_POP, ESSONNE_TOTALS, cli_en_processus
 
@@ -191,3 +192,47 @@ def test_the_readme_example_of_a_received_table_reads_as_documented(tmp_path):
     assert sorted(t.loc[t["cpts"] == "Projet Hygie (CPTS Nord Essonne)", "code_commune"]) == ["91027", "91326", "91432"]
     assert set(t["statut"]) == {"lettre_intention", "en_projet"}
     assert any("Morangis" in line and "91432" in line for line in per.journal.infos)
+
+
+@pytest.mark.parametrize("text", ["ACI résilié", "Ex-signataire ACI", "Signature ACI prévue en 2026",
+                                  "Projet de santé refusé", "LI refusée", "Lettre d'intention abandonnée",
+                                  "ACI en attente", "CPTS dissoute"])
+def test_refused_ended_or_future_steps_are_never_read_as_reached(text, tmp_path):
+    assert harmonise.map_status(pd.Series([text])).isna().iloc[0]
+    path = tmp_path / "s.csv"
+    path.write_text(f"CPTS;INSEE;Statut\nA;91027;{text}\nB;91326;LI validée\n", encoding="utf-8")
+    per = read.read_perimeters(path)
+    assert pd.isna(per.table.set_index("cpts").loc["A", "statut"])
+    assert any(text in w and "non atteinte" in w for w in per.journal.avertissements)
+    assert any("« LI validée » → Lettre d'intention validée" in i for i in per.journal.infos)
+
+
+def test_name_variants_are_one_cpts_and_na_is_no_name(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text("CPTS;INSEE\nCPTS Évry;91228\nCPTS  Évry;91340\ncpts evry;91521\nNA;91027\n"
+                    "NULL;91326\n", encoding="utf-8")
+    per = read.read_perimeters(path)
+    assert set(per.table["cpts"]) == {"CPTS Évry"}  # NA/NULL rows: merged-cell fill-down, not CPTS "NA"
+    assert any("« CPTS  Évry », « CPTS Évry », « cpts evry » → « CPTS Évry »" in w for w in per.journal.avertissements)
+
+
+@pytest.mark.parametrize("written,value", [("37000", 37000), ("37 000", 37000), ("37.000", 37000),
+                                           ("37,000", 37000), ("37000,0", 37000), ("1.234.567", 1234567)])
+def test_population_thousands_separators(written, value, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(f"code;population\n91027;\"{written}\"\n", encoding="utf-8")
+    assert read.read_population(path).valeurs["91027"] == value
+
+
+@pytest.mark.parametrize("content,words", [
+    ("code;population\n91027;33180\n91326;16544\n91027;33180\n", ["91027", "lignes 2 et 4"]),
+    ("code;population\n91027;100000000000000000000000\n", ["ligne 2", "plus que la France"]),
+    ("code;population\n91027;37,5\n", ["ligne 2", "37,5"]),
+])
+def test_population_files_that_would_distort_figures_are_refused(content, words, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TerritoireError) as err:
+        read.read_population(path)
+    for w in words:
+        assert w in str(err.value)

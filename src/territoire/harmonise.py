@@ -160,6 +160,12 @@ def match_names(names: pd.Series, departements: pd.Series) -> pd.DataFrame:
 
 # --- Statuses ------------------------------------------------------------------
 
+#: A step refused, ended, abandoned or only planned is not a step reached: such texts are never
+#: mapped (the status stays unknown, and the text is reported).
+NOT_REACHED = re.compile(r"\b(resili\w*|refus\w*|rejet\w*|abandon\w*|ex|ancien\w*|prevu\w*|envisag\w*|"
+                         r"a venir|futur\w*|dissou\w*|suspendu\w*|arrete\w*|retir\w*|"
+                         r"en attente(?! de signature))\b")
+
 _STATUS_RULES: list[tuple[str, str]] = [
     # Negations and pending signatures first: "ACI non signé" is not signed.
     (r"\b(non|pas encore|en attente de|en cours de) sign", "projet_sante"),
@@ -188,6 +194,8 @@ def map_status(texts: pd.Series) -> pd.Series:
         compact = key.replace(" ", "_")
         if compact in settings.STATUS_RANK:
             return compact
+        if NOT_REACHED.search(key):
+            return pd.NA
         for pattern, status in _STATUS_RULES:
             if re.search(pattern, key):
                 return status

@@ -103,7 +103,8 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     line = df["_ligne"]
 
     if "cpts" in roles:
-        cpts = df[roles["cpts"]].astype(str).str.strip().replace("", None)
+        cpts = df[roles["cpts"]].astype(str).str.strip()
+        cpts = _group_name_variants(cpts.mask(cpts.str.lower().isin(BLANK_NAMES), "").replace("", None), journal)
         if cpts.isna().any() and cpts.notna().any():
             # Excel exports of merged cells leave the name on the first row only.
             holes = int(cpts.isna().sum())
@@ -162,6 +163,29 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     statut = _statuses(rows, journal)
     table = rows[["cpts", "code_commune"]].assign(statut=rows["cpts"].map(statut), part=1.0)
     return _finish(table, rows, journal, path, colonnes)
+
+
+#: What spreadsheets and exports write for "no value": never the name of a CPTS.
+BLANK_NAMES = frozenset({"na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "—", "#n/a", "néant", "?"})
+
+
+def _group_name_variants(cpts: pd.Series, journal: Journal) -> pd.Series:
+    """Names that differ only by case, accents, hyphens or spaces are one CPTS (the most written spelling)."""
+    names = cpts.dropna()
+    if names.empty:
+        return cpts
+    keys = names.map(harmonise.name_key)
+    counts = pd.DataFrame({"nom": names, "cle": keys}).value_counts().reset_index(name="n")
+    # The most written spelling; on a tie, one without doubled spaces and not all in lower case.
+    counts["brouillon"] = counts["nom"].str.contains("  ", regex=False) | counts["nom"].str.islower()
+    counts = counts.sort_values(["cle", "n", "brouillon", "nom"], ascending=[True, False, True, True])
+    canonical = counts.drop_duplicates("cle").set_index("cle")["nom"]
+    for key, grp in counts[counts["cle"].duplicated(keep=False)].groupby("cle", sort=True):
+        variants = ", ".join(f"« {v} »" for v in sorted(grp["nom"]))
+        journal.warn(f"Noms de CPTS qui ne diffèrent que par la casse, les accents ou les espaces, "
+                     f"regroupés : {variants} → « {canonical[key]} ».")
+    return cpts.where(cpts.isna(), cpts.map(lambda v: canonical.get(harmonise.name_key(v), v)
+                                            if isinstance(v, str) else v))
 
 
 def _match_missing_codes(rows: pd.DataFrame, roles: dict[str, int], df: pd.DataFrame,
@@ -248,8 +272,17 @@ def _statuses(rows: pd.DataFrame, journal: Journal) -> pd.Series:
     mapped_ok = mapped.where(mapped.notna() & (mapped.astype(str) != "<NA>"), None)
     mapped_ok = mapped_ok.where(~mapped.isna(), None)
     for text in sorted(set(unmapped)):
-        journal.warn(f"Statut « {text} » non reconnu (attendu : en projet, lettre d'intention, "
-                     "projet de santé, signataire ACI) ; statut laissé inconnu.")
+        if harmonise.NOT_REACHED.search(harmonise.name_key(str(text))):
+            journal.warn(f"Statut « {text} » : étape refusée, terminée ou seulement prévue, donc non atteinte ; "
+                         "statut laissé inconnu, à préciser.")
+        else:
+            journal.warn(f"Statut « {text} » non reconnu (attendu : en projet, lettre d'intention, "
+                         "projet de santé, signataire ACI) ; statut laissé inconnu.")
+    read_as = {str(t): settings.STATUS_LABELS.get(str(m), "") for t, m in zip(rows["statut_brut"], mapped_ok)
+               if isinstance(t, str) and m is not None}
+    if read_as:
+        journal.info("Statuts lus : " + " ; ".join(f"« {t} » → {label}" for t, label in sorted(read_as.items()))
+                     + ".")
     per = pd.DataFrame({"cpts": rows["cpts"], "statut": mapped_ok}).dropna().drop_duplicates()
     per["rang"] = per["statut"].map(settings.STATUS_RANK)
     per = per.sort_values(["cpts", "rang"])
@@ -419,10 +452,20 @@ def attribute_communes(layer: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 
+#: A population as people write it: ``37000``, ``37 000``, ``37.000``, ``37,000`` (thousands
+#: separators in groups of three), or ``37000,0`` as a spreadsheet exports it. Anything else
+#: (``37,5``, ``1.5e3``) is not a count of inhabitants.
+_POPULATION = re.compile(r"^(\d{1,3}(?:([\s\u00a0\u202f.,'])\d{3})?(?:\2\d{3})*|\d+)(?:[.,]0+)?$")
+#: More than any commune, département or région of France: a typing or export error.
+MAX_POPULATION = 100_000_000
+
+
 def _parse_numbers(values: pd.Series) -> pd.Series:
-    cleaned = (values.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-               .str.replace(r",0+$|\.0+$", "", regex=True))
-    return pd.to_numeric(cleaned, errors="coerce")
+    """Counts written with or without thousands separators; NaN where the text is not a count."""
+    text = values.astype(str).str.strip()
+    match = text.str.extract(_POPULATION)[0]
+    digits = match.str.replace(r"[^0-9]", "", regex=True)
+    return pd.to_numeric(digits, errors="coerce")
 
 
 
@@ -450,8 +493,21 @@ def table_to_population(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
         i = bad.idxmax()
         raise TerritoireError(f"ligne {df.at[i, '_ligne']}, colonne « {pop_header} » : "
                               f"« {df.at[i, roles['population']]} » n'est pas une population "
-                              "(nombre entier positif attendu).", path)
+                              "(nombre entier positif attendu, avec ou sans séparateur de milliers).", path)
+    huge = values > MAX_POPULATION
+    if huge.any():
+        i = huge.idxmax()
+        raise TerritoireError(f"ligne {df.at[i, '_ligne']}, colonne « {pop_header} » : "
+                              f"« {df.at[i, roles['population']]} » habitants, plus que la France entière : "
+                              "erreur de saisie ou d'export.", path)
     codes = harmonise.normalise_code(df[roles["code"]])
+    dup = codes["code"].notna() & codes["code"].duplicated(keep=False)
+    if dup.any():
+        code = codes.loc[dup, "code"].iloc[0]
+        lines = df.loc[dup & (codes["code"] == code), "_ligne"].tolist()
+        raise TerritoireError(f"le code INSEE {code} apparaît deux fois (lignes {lines[0]} et {lines[1]}) : "
+                              "sa population serait comptée deux fois. Gardez une seule ligne par commune.",
+                              path)
     harm = harmonise.harmonise_codes(codes["code"].fillna(""))
     unknown = harm["nature"] == "inconnu"
     for i in harm.index[unknown]:
