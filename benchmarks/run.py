@@ -127,7 +127,7 @@ def maxp_comparison(floor: int = 20_000) -> dict:
     import networkx as nx
     from spopt.region import MaxPHeuristic
 
-    from territoire import analyse, graph, plan, read, reference
+    from territoire import analyse, graph, partition, read, reference
 
     per = read.read_perimeters(SCENARIO)
     a = analyse.analyse(per, departements=["29", "35", "56", "22"])
@@ -144,7 +144,7 @@ def maxp_comparison(floor: int = 20_000) -> dict:
         g.add_weighted_edges_from(zip(sub["u"], sub["v"], sub["longueur_m"]), weight="longueur")
         pop = units.loc[codes, "population"].astype(float).to_dict()
         t = time.perf_counter()
-        groups = plan.regionalise(g, pop, units.loc[codes, "epci_siren"].to_dict(), floor)
+        groups = partition.regionalise(g, pop, units.loc[codes, "epci_siren"].to_dict(), floor)
         res["territoire_s"] += time.perf_counter() - t
         res["territoire_groupes"] += sum(sum(pop[c] for c in grp) >= floor for grp in groups)
         res["territoire_contigus"] &= all(nx.is_connected(g.subgraph(grp)) for grp in groups)

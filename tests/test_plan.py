@@ -7,7 +7,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from territoire import analyse, export, plan, read, reference
+from territoire import analyse, export, partition, plan, read, reference
 
 from .conftest import ESSONNE
 
@@ -78,7 +78,7 @@ def test_extension_prefers_the_same_epci():
 def test_a_large_zone_becomes_new_cpts_each_above_the_floor():
     g = grid(6, 6)
     pop = {n: 2_000.0 for n in g}
-    groups = plan.regionalise(g, pop, {n: "E" for n in g}, floor=10_000)
+    groups = partition.regionalise(g, pop, {n: "E" for n in g}, floor=10_000)
     assert sum(len(grp) for grp in groups) == 36
     assert len(groups) >= 6  # 72 000 hab. / 10 000: at most 7, greedy reaches at least 6
     for grp in groups:
@@ -88,14 +88,14 @@ def test_a_large_zone_becomes_new_cpts_each_above_the_floor():
 
 def test_a_zone_smaller_than_twice_the_floor_stays_whole():
     g = grid(2, 2)
-    assert plan.regionalise(g, {n: 100.0 for n in g}, {}, floor=20_000) == [sorted(g.nodes)]
+    assert partition.regionalise(g, {n: 100.0 for n in g}, {}, floor=20_000) == [sorted(g.nodes)]
 
 
 def test_new_cpts_follow_epci_borders_when_they_can():
     # Two EPCIs side by side (left 3 columns, right 3 columns), each 30 000 hab.
     g = grid(5, 6)
     epci = {n: "G" if int(n[1]) < 3 else "D" for n in g}
-    groups = plan.regionalise(g, {n: 2_000.0 for n in g}, epci, floor=30_000)
+    groups = partition.regionalise(g, {n: 2_000.0 for n in g}, epci, floor=30_000)
     assert len(groups) == 2
     assert all(len({epci[n] for n in grp}) == 1 for grp in groups)
 

@@ -19,6 +19,7 @@ is broken on sorted codes: the result does not depend on the order of rows.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -100,8 +101,6 @@ class PartitionBlocs:
         return sum(self.population[c] for c in group)
 
     def _blocks(self) -> list[list[str]]:
-        from .plan import regionalise  # the max-p greedy, to cut an EPCI part above the maximum
-
         by_epci: dict[str, list[str]] = {}
         for code in sorted(self.graph.nodes):
             by_epci.setdefault(self.epci.get(code) or "", []).append(code)
@@ -148,3 +147,112 @@ class PartitionBlocs:
                     break
             if not merged:
                 return groups
+
+
+# --- Cutting an EPCI part above the maximum (greedy max-p) ------------------------------------
+
+def regionalise(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float) -> list[list[str]]:
+    """Partition a connected set of communes into contiguous groups of at least ``floor`` inhabitants.
+
+    Greedy max-p: seeds are taken on the edge of what remains (fewest free
+    neighbours), each group grows by the commune sharing the longest border
+    with it (doubled within the seed's EPCI) until it reaches the floor;
+    groups that cannot reach it are merged into the neighbouring group they
+    share the longest border with. Two seeding rules are tried; the
+    partition with more groups above the floor, then the shorter total
+    internal cut, wins.
+
+    Parameters
+    ----------
+    g : networkx.Graph
+        Subgraph of the communes to partition (``longueur`` on edges).
+    pop, epci : dict
+        Population and EPCI of each commune.
+    floor : float
+        Minimum population of a group.
+
+    Returns
+    -------
+    list of list of str
+        Groups of codes, each sorted, the list sorted by first code.
+    """
+    nodes = sorted(g.nodes)
+    total = sum(pop[n] for n in nodes)
+    if total < 2 * floor or len(nodes) == 1:
+        return [nodes]
+    best: list[set[str]] = []
+    best_key: tuple | None = None
+    for rule in ("bord", "population"):
+        groups = _grow(g, pop, epci, floor, rule)
+        n_ok = sum(sum(pop[c] for c in grp) >= floor for grp in groups)
+        cut = sum(d["longueur"] for u, v, d in g.edges(data=True) if _label(groups)[u] != _label(groups)[v])
+        key = (-n_ok, cut)
+        if best_key is None or key < best_key:
+            best, best_key = groups, key
+    return sorted((sorted(grp) for grp in best), key=lambda grp: grp[0])
+
+
+def _label(groups: list[set[str]]) -> dict[str, int]:
+    return {c: i for i, grp in enumerate(groups) for c in grp}
+
+
+def _grow(  # noqa: C901 - replaced by the planner v2 (issue 17)
+    g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float, rule: str) -> list[set[str]]:
+    free = set(g.nodes)
+    full: list[set[str]] = []
+    short: list[set[str]] = []
+    while free:
+        if rule == "bord":
+            seed = min(free, key=lambda n: (sum(1 for v in g.neighbors(n) if v in free), n))
+        else:
+            seed = min(free, key=lambda n: (-pop[n], n))
+        grp, gp = {seed}, pop[seed]
+        free.discard(seed)
+        heap: list[tuple] = []
+
+        def push(v: str) -> None:
+            # Called within the iteration that defines it: the loop variables are the current ones.
+            b = sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp)  # noqa: B023
+            heapq.heappush(heap, (-(b * (2 if epci.get(v) == epci.get(seed) else 1)), v, b))  # noqa: B023
+
+        for v in g.neighbors(seed):
+            if v in free:
+                push(v)
+        while gp < floor and heap:
+            _, v, b = heapq.heappop(heap)
+            if v not in free:
+                continue
+            if abs(sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp) - b) > 1e-6:
+                continue
+            grp.add(v)
+            gp += pop[v]
+            free.discard(v)
+            for w in g.neighbors(v):
+                if w in free:
+                    push(w)
+        (full if gp >= floor else short).append(grp)
+    # Merge short groups into the full group they share the longest border with.
+    while short:
+        label = _label(full)
+        progress = False
+        for grp in sorted(short, key=lambda s: min(s)):
+            links: dict[int, float] = {}
+            for u in grp:
+                for v in g.neighbors(u):
+                    if v in label:
+                        links[label[v]] = links.get(label[v], 0) + g.edges[u, v]["longueur"]
+            if links:
+                target = max(sorted(links), key=lambda k: links[k])
+                full[target] |= grp
+                short.remove(grp)
+                progress = True
+                break
+        if not progress:
+            # Short groups touching only each other: merge them together.
+            merged = set().union(*short)
+            comps = [set(c) for c in nx.connected_components(g.subgraph(merged))]
+            if not full:
+                return comps
+            full.extend(comps)
+            short = []
+    return full

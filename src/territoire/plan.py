@@ -32,138 +32,8 @@ from . import graph, settings
 from .errors import Journal
 from .formats import nombre, pourcentage
 from .models import Audit, ChiffresPlan, CptsAvantApres, Parametres, Perimetres, Plan, Population, Scenario
+from .overlaps import km, settle_overlaps
 from .partition import Cibles, PartitionBlocs, cibles
-
-
-def km(m: float) -> str:
-    """A length in metres, as kilometres for a motive."""
-    return nombre(m / 1000, 1) + "\u00a0km"
-
-
-# --- Overlaps ------------------------------------------------------------------
-
-def _connected_without(g: nx.Graph, members: set[str], removed: str) -> bool:
-    rest = members - {removed}
-    return len(rest) <= 1 or nx.is_connected(g.subgraph(rest))
-
-
-def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, units: pd.DataFrame,
-                    params: Parametres) -> tuple[pd.DataFrame, list[dict]]:
-    """Give each overlapped commune to one CPTS.
-
-    Parameters
-    ----------
-    members : pandas.DataFrame
-        ``cpts``, ``code_commune``, ``rang`` (maturity rank).
-    overlaps : list of str
-        Codes claimed by several CPTS.
-    g : networkx.Graph
-        Adjacency with ``longueur`` on edges.
-
-    Returns
-    -------
-    (pandas.DataFrame, list of dict)
-        Memberships with one CPTS per overlapped commune, and the proposals.
-    """
-    sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
-    rank = members.groupby("cpts")["rang"].first().to_dict()
-    pop_of = units["population"].fillna(0)
-    proposals = merge_nested(sets, pop_of)
-    for code in sorted(overlaps, key=lambda c: (-pop_of.get(c, 0), c)):
-        claim = sorted(c for c, s in sets.items() if code in s)
-        if len(claim) < 2:
-            continue
-        border = {c: sum(g.edges[code, v]["longueur"] for v in g.neighbors(code) if v in sets[c] and v != code)
-                  for c in claim}
-        order = sorted(claim, key=lambda c: (-border[c], -rank[c] if params.preferer_aci else 0, c))
-        # Never cut a losing CPTS in two when another winner avoids it.
-        ok = [c for c in order if all(_connected_without(g, sets[o], code) for o in claim if o != c)]
-        winner = ok[0] if ok else order[0]
-        others = [c for c in claim if c != winner]
-        if winner != order[0]:
-            cut = next(o for o in claim if o != order[0] and not _connected_without(g, sets[o], code))
-            why = (f"« {order[0]} » a la frontière commune la plus longue ({km(border[order[0]])}) mais la "
-                   f"lui attribuer couperait « {cut} » en deux ; « {winner} » la borde sur {km(border[winner])}")
-        elif border[winner] > max(border[o] for o in others):
-            why = (f"frontière commune la plus longue avec le reste de « {winner} » ({km(border[winner])}, "
-                   + ", ".join(f"« {o} » : {km(border[o])}" for o in others) + ")")
-        elif params.preferer_aci and rank[winner] > max(rank[o] for o in others):
-            why = (f"frontières égales ; « {winner} » est plus avancée "
-                   f"({settings.STATUS_LABELS.get(members.loc[members['cpts'] == winner, 'statut'].iloc[0], '')})")
-        else:
-            why = "frontières et statuts équivalents ; choix à faire par le groupe de travail"
-        emptied = [o for o in others if sets[o] <= {code}]
-        for o in others:
-            sets[o].discard(code)
-        note = "".join(f" « {o} » n'a plus de commune propre : fusion à discuter." for o in emptied)
-        proposals.append({
-            "code_commune": code, "action": "arbitrage_chevauchement", "cpts_cible": winner,
-            "alternative": " | ".join(others),
-            "motif": (f"Commune revendiquée par {len(claim)} CPTS ({', '.join(f'« {c} »' for c in claim)}). "
-                      f"Proposée à « {winner} » : {why}. À arbitrer par le groupe de travail.{note}"),
-        })
-    kept = pd.DataFrame([(c, code) for c, s in sets.items() for code in s], columns=["cpts", "code_commune"])
-    out = kept.merge(members.drop(columns="code_commune").drop_duplicates("cpts"), on="cpts", how="left")
-    return out, proposals
-
-
-def nested_projects(sets: dict[str, set[str]]) -> list[tuple[str, str]]:
-    """Pairs (A, B) where every commune of project A is also in project B (A nested in B)."""
-    names = sorted(sets)
-    return [(a, b) for a in names for b in names
-            if a != b and sets[a] and sets[a] <= sets[b] and (len(sets[a]) < len(sets[b]) or a > b)]
-
-
-def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
-    """The ways to settle the communes A and B share, side by side: population, taille and €/yr of each.
-
-    Options: merge A into B; all shared communes to A; all to B (for a nested A, the same as merging).
-    """
-    shared = sets[a] & sets[b]
-
-    def figures(pa: float, pb: float, label: str, note: str) -> dict:
-        funding = settings.funding_max()
-        ta, tb = (an.taille(pa) if pa > 0 else None), (an.taille(pb) if pb > 0 else None)
-        return {"option": label, "cpts_a": a, "cpts_b": b, "population_a": int(round(pa)),
-                "taille_a": ta, "population_b": int(round(pb)), "taille_b": tb,
-                "financement_max_annuel": int((funding[ta] if ta else 0) + (funding[tb] if tb else 0)),
-                "remarque": note}
-
-    def total(codes: set[str]) -> float:
-        return float(pop.reindex(sorted(codes)).fillna(0).sum())
-
-    return [
-        figures(0.0, total(sets[a] | sets[b]), "fusion", f"« {a} » rejoint « {b} » : une seule association"),
-        figures(total(sets[a]), total(sets[b] - shared), "communes partagées à A",
-                f"« {b} » perd {len(shared)} commune(s)"),
-        figures(total(sets[a] - shared), total(sets[b]), "communes partagées à B",
-                f"« {a} » garde {len(sets[a] - shared)} commune(s)"),
-    ]
-
-
-def merge_nested(sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
-    """Settle nested projects first: a project inside another is merged into it (recommended option).
-
-    Returns the proposals (one per commune of the nested project); ``sets`` loses the nested projects.
-    """
-    proposals = []
-    for a, b in nested_projects(sets):
-        if a not in sets or b not in sets or not sets[a] <= sets[b]:
-            continue  # already merged into another
-        options = overlap_options(a, b, sets, pop)
-        fusion, to_a = options[0], options[1]
-        motive = (f"« {a} » ({len(sets[a])} commune(s)) est entièrement incluse dans « {b} » : fusion des deux "
-                  f"projets recommandée ({nombre(fusion['population_b'])} hab., taille {fusion['taille_b']}, "
-                  f"{nombre(fusion['financement_max_annuel'])} €/an au plus) plutôt que de garder les communes à "
-                  f"« {a} » ({nombre(to_a['financement_max_annuel'])} €/an au plus pour les deux, "
-                  f"« {b} » réduite à {nombre(to_a['population_b'])} hab.). Un projet inclus dans un autre se "
-                  "règle par le choix ou la fusion des projets, pas commune par commune.")
-        for code in sorted(sets[a]):
-            proposals.append({"code_commune": code, "action": "arbitrage_chevauchement", "cpts_cible": b,
-                              "alternative": a, "motif": motive})
-        del sets[a]
-    return proposals
-
 
 # --- Extensions ------------------------------------------------------------------
 
@@ -236,115 +106,6 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
     return taken
 
 
-# --- New CPTS (regionalisation) ------------------------------------------------------
-
-def regionalise(g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float) -> list[list[str]]:
-    """Partition a connected set of communes into contiguous groups of at least ``floor`` inhabitants.
-
-    Greedy max-p: seeds are taken on the edge of what remains (fewest free
-    neighbours), each group grows by the commune sharing the longest border
-    with it (doubled within the seed's EPCI) until it reaches the floor;
-    groups that cannot reach it are merged into the neighbouring group they
-    share the longest border with. Two seeding rules are tried; the
-    partition with more groups above the floor, then the shorter total
-    internal cut, wins.
-
-    Parameters
-    ----------
-    g : networkx.Graph
-        Subgraph of the communes to partition (``longueur`` on edges).
-    pop, epci : dict
-        Population and EPCI of each commune.
-    floor : float
-        Minimum population of a group.
-
-    Returns
-    -------
-    list of list of str
-        Groups of codes, each sorted, the list sorted by first code.
-    """
-    nodes = sorted(g.nodes)
-    total = sum(pop[n] for n in nodes)
-    if total < 2 * floor or len(nodes) == 1:
-        return [nodes]
-    best: list[set[str]] = []
-    best_key: tuple | None = None
-    for rule in ("bord", "population"):
-        groups = _grow(g, pop, epci, floor, rule)
-        n_ok = sum(sum(pop[c] for c in grp) >= floor for grp in groups)
-        cut = sum(d["longueur"] for u, v, d in g.edges(data=True) if _label(groups)[u] != _label(groups)[v])
-        key = (-n_ok, cut)
-        if best_key is None or key < best_key:
-            best, best_key = groups, key
-    return sorted((sorted(grp) for grp in best), key=lambda grp: grp[0])
-
-
-def _label(groups: list[set[str]]) -> dict[str, int]:
-    return {c: i for i, grp in enumerate(groups) for c in grp}
-
-
-def _grow(  # noqa: C901 - replaced by the planner v2 (issue 17)
-    g: nx.Graph, pop: dict[str, float], epci: dict[str, str], floor: float, rule: str) -> list[set[str]]:
-    free = set(g.nodes)
-    full: list[set[str]] = []
-    short: list[set[str]] = []
-    while free:
-        if rule == "bord":
-            seed = min(free, key=lambda n: (sum(1 for v in g.neighbors(n) if v in free), n))
-        else:
-            seed = min(free, key=lambda n: (-pop[n], n))
-        grp, gp = {seed}, pop[seed]
-        free.discard(seed)
-        heap: list[tuple] = []
-
-        def push(v: str) -> None:
-            # Called within the iteration that defines it: the loop variables are the current ones.
-            b = sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp)  # noqa: B023
-            heapq.heappush(heap, (-(b * (2 if epci.get(v) == epci.get(seed) else 1)), v, b))  # noqa: B023
-
-        for v in g.neighbors(seed):
-            if v in free:
-                push(v)
-        while gp < floor and heap:
-            _, v, b = heapq.heappop(heap)
-            if v not in free:
-                continue
-            if abs(sum(g.edges[v, w]["longueur"] for w in g.neighbors(v) if w in grp) - b) > 1e-6:
-                continue
-            grp.add(v)
-            gp += pop[v]
-            free.discard(v)
-            for w in g.neighbors(v):
-                if w in free:
-                    push(w)
-        (full if gp >= floor else short).append(grp)
-    # Merge short groups into the full group they share the longest border with.
-    while short:
-        label = _label(full)
-        progress = False
-        for grp in sorted(short, key=lambda s: min(s)):
-            links: dict[int, float] = {}
-            for u in grp:
-                for v in g.neighbors(u):
-                    if v in label:
-                        links[label[v]] = links.get(label[v], 0) + g.edges[u, v]["longueur"]
-            if links:
-                target = max(sorted(links), key=lambda k: links[k])
-                full[target] |= grp
-                short.remove(grp)
-                progress = True
-                break
-        if not progress:
-            # Short groups touching only each other: merge them together.
-            merged = set().union(*short)
-            comps = [set(c) for c in nx.connected_components(g.subgraph(merged))]
-            if not full:
-                return comps
-            full.extend(comps)
-            short = []
-    return full
-
-
 # --- Whole plan --------------------------------------------------------------------------
 
 def _compactness(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame) -> pd.Series:
@@ -394,9 +155,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     -------
     Plan
     """
-    params = params or Parametres()
-    journal = Journal()
-    scope = audit.synthese["perimetre"]
+    params, journal, scope = params or Parametres(), Journal(), audit.synthese["perimetre"]
     per = audit.perimetres.drop_duplicates(["cpts", "code_commune"]).copy()
     per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)
     involved = set(per["code_commune"].tolist()) | set(audit.communes["code_commune"].tolist())
@@ -426,14 +185,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     new_groups: list[tuple[list[str], str, Cibles]] = []
     zones = audit.zones_blanches.sort_values("zone_blanche_id")
     home = fragments_home(audit, units, g, sets)
-    for code, (name, share, epci_name) in sorted(home.items()):
-        sets[name].add(code)
-        owner[code] = name
-        pops[name] += float(pop.get(code, 0.0))
-        proposals.append({
-            "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
-            "motif": (f"Fragment d'EPCI ramené à sa CPTS : {pourcentage(share, 0)} de la population de "
-                      f"« {epci_name} » est déjà dans « {name} », qui borde cette partie de l'EPCI.")})
+    proposals += _send_home(home, sets, owner, pops, pop)
     for _, z in zones.iterrows():
         codes = [c for c in z["communes"].split(an.JOIN) if c not in home]
         zid = z["zone_blanche_id"]
@@ -455,14 +207,45 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
             why = (f"zone trop grande pour une extension ({nombre(z['population'])} hab. > "
                    f"{nombre(params.population_max_zone_extension)})")
         if rest:
-            sub_g = g.subgraph(rest)
             target = cibles(str(z.get("typologie", "intermédiaire")), params)
-            for comp in sorted((sorted(c) for c in nx.connected_components(sub_g)), key=lambda c: c[0]):
-                part = PartitionBlocs(g.subgraph(comp), pop.loc[comp].to_dict(),
-                                      units.loc[comp, "epci_siren"].fillna("").astype(str).to_dict(), target).fit()
-                for grp in part.groupes_:
-                    new_groups.append((grp, f"{zid} : {why}", target))
+            new_groups += [(grp, f"{zid} : {why}", target) for grp in _partition(rest, g, pop, units, target)]
 
+    _name_new_cpts(new_groups, sets, statut, units, pop, proposals)
+    perimeters, props = _assemble(sets, statut, proposals, units)
+    after = an.audit(perimeters, units, scope, edges, Journal())
+    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
+    return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
+                journal=journal)
+
+
+def _send_home(home: dict[str, tuple[str, float, str]], sets: dict[str, set[str]], owner: dict[str, str],
+               pops: dict[str, float], pop: pd.Series) -> list[dict]:
+    """Give each EPCI fragment to its CPTS (see :func:`fragments_home`); the proposals."""
+    proposals = []
+    for code, (name, share, epci_name) in sorted(home.items()):
+        sets[name].add(code)
+        owner[code] = name
+        pops[name] += float(pop.get(code, 0.0))
+        proposals.append({
+            "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
+            "motif": (f"Fragment d'EPCI ramené à sa CPTS : {pourcentage(share, 0)} de la population de "
+                      f"« {epci_name} » est déjà dans « {name} », qui borde cette partie de l'EPCI.")})
+    return proposals
+
+
+def _partition(codes: list[str], g: nx.Graph, pop: pd.Series, units: gpd.GeoDataFrame,
+               target: Cibles) -> list[list[str]]:
+    """New CPTS for ``codes`` (each connected piece partitioned on its own into EPCI-part groups)."""
+    groups: list[list[str]] = []
+    for comp in sorted((sorted(c) for c in nx.connected_components(g.subgraph(codes))), key=lambda c: c[0]):
+        epci = units.loc[comp, "epci_siren"].fillna("").astype(str).to_dict()
+        groups += PartitionBlocs(g.subgraph(comp), pop.loc[comp].to_dict(), epci, target).fit().groupes_
+    return groups
+
+
+def _name_new_cpts(new_groups: list[tuple[list[str], str, Cibles]], sets: dict[str, set[str]],
+                   statut: dict[str, object], units: gpd.GeoDataFrame, pop: pd.Series, proposals: list[dict]) -> None:
+    """Name each new CPTS, add it to ``sets`` and its communes to ``proposals`` (with a true motive)."""
     used = set(sets)
     for grp, why, target in new_groups:
         name = new_cpts_name(grp, units, used)
@@ -480,21 +263,21 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         sets[name] = set(grp)
         statut[name] = None
 
+
+def _assemble(sets: dict[str, set[str]], statut: dict[str, object], proposals: list[dict],
+              units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The proposed perimeters (normalised) and the table of proposals, sorted."""
     perimeters = pd.DataFrame([(c, statut.get(c), code) for c, s in sets.items() for code in s],
                               columns=["cpts", "statut", "code_commune"]).assign(part=1.0)
     perimeters = (perimeters.astype({"cpts": object, "statut": object, "code_commune": object})
                   .sort_values(["cpts", "code_commune"]).reset_index(drop=True))
-    after = an.audit(perimeters, units, scope, edges, Journal())
-
     props = pd.DataFrame(proposals, columns=["code_commune", "action", "cpts_cible", "alternative", "motif"])
     props.insert(1, "nom", props["code_commune"].map(units["nom"]))
     props.insert(2, "population", props["code_commune"].map(units["population"]).round().astype("Int64"))
     order = {"arbitrage_chevauchement": 0, "extension": 1, "nouvelle_cpts": 2}
     props = props.sort_values(["action", "cpts_cible", "code_commune"],
                               key=lambda s: s.map(order) if s.name == "action" else s).reset_index(drop=True)
-    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
-    return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
-                journal=journal)
+    return perimeters, props
 
 
 def fragments_home(audit: Audit, units: gpd.GeoDataFrame, g: nx.Graph,

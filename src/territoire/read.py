@@ -16,7 +16,7 @@ from typing import TypeAlias
 import geopandas as gpd
 import pandas as pd
 
-from . import normalise, readers
+from . import normalise, polygons, readers
 from .errors import Journal
 from .models import Perimetres, Population
 
@@ -60,7 +60,7 @@ def read_perimeters(source: Source, *, majority: float | None = None) -> Perimet
     journal = Journal()
     if isinstance(source, pd.DataFrame):
         if _is_layer(source):
-            return normalise.layer_to_perimeters(gpd.GeoDataFrame(source), Path(IN_MEMORY), journal,
+            return polygons.layer_to_perimeters(gpd.GeoDataFrame(source), Path(IN_MEMORY), journal,
                                                  majority=majority)
         df, roles = readers.raw_from_frame(pd.DataFrame(source).drop(
             columns=[c for c in ("geometry",) if isinstance(source, gpd.GeoDataFrame)], errors="ignore"))
@@ -68,7 +68,7 @@ def read_perimeters(source: Source, *, majority: float | None = None) -> Perimet
     path = Path(source)
     readers.check_file(path)
     if path.suffix.lower() in readers.LAYER_SUFFIXES:
-        return normalise.layer_to_perimeters(readers.read_layer_file(path), path, journal, majority=majority)
+        return polygons.layer_to_perimeters(readers.read_layer_file(path), path, journal, majority=majority)
     df, roles = readers.read_grid(path, journal)
     return _table(df, roles, path, journal)
 
@@ -79,9 +79,9 @@ def _table(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal
 
 
 def read_perimeter_layer(path: str | Path, *, majority: float | None = None) -> Perimetres:
-    """Read a file of CPTS polygons (see :func:`normalise.layer_to_perimeters`)."""
+    """Read a file of CPTS polygons (see :func:`polygons.layer_to_perimeters`)."""
     path = Path(path)
-    return normalise.layer_to_perimeters(readers.read_layer_file(path), path, Journal(), majority=majority)
+    return polygons.layer_to_perimeters(readers.read_layer_file(path), path, Journal(), majority=majority)
 
 
 def read_population(source: Source) -> Population:

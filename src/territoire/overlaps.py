@@ -1,0 +1,147 @@
+"""Overlaps, project by project: nested projects merged first, then each disputed commune to one CPTS.
+
+A commune claimed by several CPTS goes to one of them (longest border with
+the rest of that CPTS, then maturity), never cutting a losing CPTS in two when
+another choice avoids it. A project entirely inside another is settled by
+merging the projects, with the options' population, taille and €/yr stated.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import pandas as pd
+
+from . import analyse as an
+from . import settings
+from .formats import nombre
+from .models import Parametres
+
+
+def km(m: float) -> str:
+    """A length in metres, as kilometres for a motive."""
+    return nombre(m / 1000, 1) + "\u00a0km"
+
+
+def _connected_without(g: nx.Graph, members: set[str], removed: str) -> bool:
+    rest = members - {removed}
+    return len(rest) <= 1 or nx.is_connected(g.subgraph(rest))
+
+
+def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, units: pd.DataFrame,
+                    params: Parametres) -> tuple[pd.DataFrame, list[dict]]:
+    """Give each overlapped commune to one CPTS.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        ``cpts``, ``code_commune``, ``rang`` (maturity rank).
+    overlaps : list of str
+        Codes claimed by several CPTS.
+    g : networkx.Graph
+        Adjacency with ``longueur`` on edges.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of dict)
+        Memberships with one CPTS per overlapped commune, and the proposals.
+    """
+    sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
+    rank = members.groupby("cpts")["rang"].first().to_dict()
+    pop_of = units["population"].fillna(0)
+    proposals = merge_nested(sets, pop_of)
+    for code in sorted(overlaps, key=lambda c: (-pop_of.get(c, 0), c)):
+        claim = sorted(c for c, s in sets.items() if code in s)
+        if len(claim) < 2:
+            continue
+        border = {c: sum(g.edges[code, v]["longueur"] for v in g.neighbors(code) if v in sets[c] and v != code)
+                  for c in claim}
+        order = sorted(claim, key=lambda c: (-border[c], -rank[c] if params.preferer_aci else 0, c))
+        # Never cut a losing CPTS in two when another winner avoids it.
+        ok = [c for c in order if all(_connected_without(g, sets[o], code) for o in claim if o != c)]
+        winner = ok[0] if ok else order[0]
+        others = [c for c in claim if c != winner]
+        if winner != order[0]:
+            cut = next(o for o in claim if o != order[0] and not _connected_without(g, sets[o], code))
+            why = (f"« {order[0]} » a la frontière commune la plus longue ({km(border[order[0]])}) mais la "
+                   f"lui attribuer couperait « {cut} » en deux ; « {winner} » la borde sur {km(border[winner])}")
+        elif border[winner] > max(border[o] for o in others):
+            why = (f"frontière commune la plus longue avec le reste de « {winner} » ({km(border[winner])}, "
+                   + ", ".join(f"« {o} » : {km(border[o])}" for o in others) + ")")
+        elif params.preferer_aci and rank[winner] > max(rank[o] for o in others):
+            why = (f"frontières égales ; « {winner} » est plus avancée "
+                   f"({settings.STATUS_LABELS.get(members.loc[members['cpts'] == winner, 'statut'].iloc[0], '')})")
+        else:
+            why = "frontières et statuts équivalents ; choix à faire par le groupe de travail"
+        emptied = [o for o in others if sets[o] <= {code}]
+        for o in others:
+            sets[o].discard(code)
+        note = "".join(f" « {o} » n'a plus de commune propre : fusion à discuter." for o in emptied)
+        proposals.append({
+            "code_commune": code, "action": "arbitrage_chevauchement", "cpts_cible": winner,
+            "alternative": " | ".join(others),
+            "motif": (f"Commune revendiquée par {len(claim)} CPTS ({', '.join(f'« {c} »' for c in claim)}). "
+                      f"Proposée à « {winner} » : {why}. À arbitrer par le groupe de travail.{note}"),
+        })
+    kept = pd.DataFrame([(c, code) for c, s in sets.items() for code in s], columns=["cpts", "code_commune"])
+    out = kept.merge(members.drop(columns="code_commune").drop_duplicates("cpts"), on="cpts", how="left")
+    return out, proposals
+
+
+def nested_projects(sets: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Pairs (A, B) where every commune of project A is also in project B (A nested in B)."""
+    names = sorted(sets)
+    return [(a, b) for a in names for b in names
+            if a != b and sets[a] and sets[a] <= sets[b] and (len(sets[a]) < len(sets[b]) or a > b)]
+
+
+def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
+    """The ways to settle the communes A and B share, side by side: population, taille and €/yr of each.
+
+    Options: merge A into B; all shared communes to A; all to B (for a nested A, the same as merging).
+    """
+    shared = sets[a] & sets[b]
+
+    def figures(pa: float, pb: float, label: str, note: str) -> dict:
+        funding = settings.funding_max()
+        ta, tb = (an.taille(pa) if pa > 0 else None), (an.taille(pb) if pb > 0 else None)
+        return {"option": label, "cpts_a": a, "cpts_b": b, "population_a": int(round(pa)),
+                "taille_a": ta, "population_b": int(round(pb)), "taille_b": tb,
+                "financement_max_annuel": int((funding[ta] if ta else 0) + (funding[tb] if tb else 0)),
+                "remarque": note}
+
+    def total(codes: set[str]) -> float:
+        return float(pop.reindex(sorted(codes)).fillna(0).sum())
+
+    return [
+        figures(0.0, total(sets[a] | sets[b]), "fusion", f"« {a} » rejoint « {b} » : une seule association"),
+        figures(total(sets[a]), total(sets[b] - shared), "communes partagées à A",
+                f"« {b} » perd {len(shared)} commune(s)"),
+        figures(total(sets[a] - shared), total(sets[b]), "communes partagées à B",
+                f"« {a} » garde {len(sets[a] - shared)} commune(s)"),
+    ]
+
+
+def merge_nested(sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
+    """Settle nested projects first: a project inside another is merged into it (recommended option).
+
+    Returns the proposals (one per commune of the nested project); ``sets`` loses the nested projects.
+    """
+    proposals = []
+    for a, b in nested_projects(sets):
+        if a not in sets or b not in sets or not sets[a] <= sets[b]:
+            continue  # already merged into another
+        options = overlap_options(a, b, sets, pop)
+        fusion, to_a = options[0], options[1]
+        motive = (f"« {a} » ({len(sets[a])} commune(s)) est entièrement incluse dans « {b} » : fusion des deux "
+                  f"projets recommandée ({nombre(fusion['population_b'])} hab., taille {fusion['taille_b']}, "
+                  f"{nombre(fusion['financement_max_annuel'])} €/an au plus) plutôt que de garder les communes à "
+                  f"« {a} » ({nombre(to_a['financement_max_annuel'])} €/an au plus pour les deux, "
+                  f"« {b} » réduite à {nombre(to_a['population_b'])} hab.). Un projet inclus dans un autre se "
+                  "règle par le choix ou la fusion des projets, pas commune par commune.")
+        for code in sorted(sets[a]):
+            proposals.append({"code_commune": code, "action": "arbitrage_chevauchement", "cpts_cible": b,
+                              "alternative": a, "motif": motive})
+        del sets[a]
+    return proposals
+
+
