@@ -16,7 +16,7 @@ from .conftest import ESSONNE, ESSONNE_POP, ESSONNE_TOTALS, cli_en_processus
 AIN = pd.DataFrame({
     "CPTS": ["CPTS Bourg"] * 3 + ["CPTS Plaine de l'Ain"] * 2,
     "Code INSEE": ["01053", "01344", "01451", "01004", "01007"],
-    "Commune": ["Bourg-en-Bresse", "Péronnas", "Viriat", "Ambérieu-en-Bugey", "Ambronay"],
+    "Commune": ["Bourg-en-Bresse", "Saint-Denis-lès-Bourg", "Viriat", "Ambérieu-en-Bugey", "Ambronay"],
     "Statut": ["Signataire ACI"] * 3 + ["LI validée"] * 2,
 })
 
@@ -152,11 +152,11 @@ def test_unmappable_status_is_reported(tmp_path):
 def test_header_on_the_third_row_and_merged_cpts_cells(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("Export ARS;;\nDate : 2024;;\nCPTS;Code commune;Statut\n"
-                    "Nord;91027;LI validée\n;91326;\n;91432;\n", encoding="utf-8")
+                    "Nord;91027;LI validée\n;91326;\n;91432;\nSud;91021;\n", encoding="utf-8")
     per = read.read_perimeters(path)
-    assert list(per.table["code_commune"]) == ["91027", "91326", "91432"]
-    assert set(per.table["cpts"]) == {"Nord"}
-    assert set(per.table["statut"]) == {"lettre_intention"}
+    nord = per.table[per.table["cpts"] == "Nord"]
+    assert list(nord["code_commune"]) == ["91027", "91326", "91432"]
+    assert set(nord["statut"]) == {"lettre_intention"}
 
 
 @pytest.mark.parametrize("content,needle", [

@@ -14,9 +14,8 @@ import shapely
 
 from . import graph, reference, settings
 from .errors import Journal, TerritoireError
+from .groups import JOIN, isin, join_groups, split_joined  # noqa: F401  (re-exported)
 from .models import Audit, Chiffres, ChiffresDepartement, Perimetres, Population, Synthese
-
-JOIN = " | "
 
 
 def size_class(population: pd.Series | np.ndarray) -> np.ndarray:
@@ -50,47 +49,6 @@ def typology(density: pd.Series) -> pd.Series:
     return pd.Series(np.select([density < settings.DENSITY_RURAL, density >= settings.DENSITY_URBAN],
                                ["rural", "urbain"], "intermédiaire"), index=density.index)
 
-
-def isin(values: pd.Series, universe: pd.Index | set | list) -> np.ndarray:
-    """``values.isin(universe)`` by one hash lookup.
-
-    pandas' ``isin`` on Arrow-backed strings converts ``universe`` element by
-    element, which costs seconds when it holds every commune of France.
-    """
-    index = pd.Index(list(universe) if isinstance(universe, set) else universe)
-    return index.unique().get_indexer(values) >= 0
-
-
-def join_groups(keys: pd.Series | np.ndarray, values: pd.Series | np.ndarray, sep: str = JOIN,
-                order: pd.Series | np.ndarray | None = None, unique: bool = True) -> pd.Series:
-    """Values of each key joined by ``sep``, sorted (or in the order of ``order``).
-
-    With ``unique``, each value appears once per key.
-
-    One vectorised pass (``numpy.add.reduceat`` on strings), where a pandas
-    ``groupby().agg(lambda ...)`` would make a Python call per group.
-
-    Returns
-    -------
-    pandas.Series
-        Indexed by the sorted distinct keys.
-    """
-    d = pd.DataFrame({"k": np.asarray(keys, dtype=object), "v": np.asarray(values, dtype=object),
-                      "o": np.asarray(values, dtype=object) if order is None else np.asarray(order)})
-    d = d.dropna(subset=["k", "v"])
-    if unique:
-        d = d.drop_duplicates(["k", "v"])
-    d = d.sort_values(["k", "o", "v"], kind="stable")
-    k, v = d["k"].to_numpy(), d["v"].astype(str).to_numpy(dtype=object)
-    if not len(k):
-        return pd.Series(dtype=object)
-    start = np.r_[True, k[1:] != k[:-1]]
-    first = np.flatnonzero(start)
-    pieces = np.where(start, v, sep + v)
-    return pd.Series(np.add.reduceat(pieces, first), index=pd.Index(k[first], dtype=object), dtype=object)
-
-
-# --- Inputs ----------------------------------------------------------------------
 
 def units_with_population(population: Population | None, journal: Journal) -> gpd.GeoDataFrame:
     """The reference units with the user's populations substituted where given."""

@@ -31,20 +31,26 @@ SourcePerimetres: TypeAlias = str | Path | pd.DataFrame | Perimetres
 SourcePopulation: TypeAlias = str | Path | pd.DataFrame | Population
 
 
-def lire_perimetres(source: SourcePerimetres, *, majorite: float | None = None) -> Perimetres:
+def lire_perimetres(source: SourcePerimetres, *, majorite: float | None = None, couche: str | None = None,
+                    feuille: str | None = None) -> Perimetres:
     """Read and validate CPTS perimeters, from a file or a table held in memory.
 
     Parameters
     ----------
     source : str, pathlib.Path, pandas.DataFrame or geopandas.GeoDataFrame
-        A file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile); or a table with one
+        A file (CSV, XLSX, ODS, GeoJSON, GeoPackage, Shapefile, or a zip of
+        one, UTF-16 text included); or a table with one
         row per (CPTS, commune) and the columns a file would have (« CPTS »,
         « Code INSEE » as text or integers, former codes allowed, « Statut »...);
         or CPTS polygons in any CRS. An already validated :class:`Perimetres`
         is returned as it is.
     majorite : float, optional
         For polygons: share of a commune's area a CPTS must cover to take it
-        (default ``settings.POLYGON_MAJORITY``, 0.5).
+        (default ``settings.POLYGON_MAJORITY``, 0.5), in ]0, 1].
+    couche : str, optional
+        The layer to read when a GeoPackage (or a zip) holds several.
+    feuille : str, optional
+        The sheet to read when a workbook holds several lists of communes.
 
     Returns
     -------
@@ -69,7 +75,7 @@ def lire_perimetres(source: SourcePerimetres, *, majorite: float | None = None) 
     """
     if isinstance(source, Perimetres):
         return source
-    return read.read_perimeters(source, majority=majorite)
+    return read.read_perimeters(source, majority=majorite, layer=couche, sheet=feuille)
 
 
 def lire_population(source: SourcePopulation) -> Population:

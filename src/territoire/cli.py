@@ -30,7 +30,6 @@ except KeyboardInterrupt:
 
 if TYPE_CHECKING:
     from .models import Population
-    from .render import MapData
 
 # argparse's own words, in French.
 _FR = {
@@ -125,7 +124,8 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
     inputs = _inputs(args, "fichier", "population")
     if args.sortie:
         destination.check_file(Path(args.sortie), inputs, export.PERIMETER_FORMATS, export.is_perimeter_output)
-    per = read.read_perimeters(args.fichier, majority=args.majorite)
+    per = read.read_perimeters(args.fichier, majority=args.majorite, layer=args.couche,
+                               sheet=args.feuille)
     checkpoint("lecture")
     pop = _population(args.population)
     journal = Journal()
@@ -166,7 +166,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
     inputs = _inputs(args, "perimetres", "population")
     destination.check_folder(Path(args.sortie), inputs)  # before the work, so as not to waste it
-    per = read.read_perimeters(args.perimetres, majority=args.majorite)
+    per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
+                               sheet=args.feuille)
     checkpoint("lecture")
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
     checkpoint("analyse")
@@ -218,7 +219,8 @@ def cmd_planifier(args: argparse.Namespace) -> int:
         franchir_departement=args.franchir_departement,
         preferer_aci=not args.sans_priorite_aci,
     )
-    per = read.read_perimeters(args.perimetres, majority=args.majorite)
+    per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
+                               sheet=args.feuille)
     checkpoint("lecture")
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
     checkpoint("analyse")
@@ -260,43 +262,13 @@ def cmd_planifier(args: argparse.Namespace) -> int:
 
 # --- carte -------------------------------------------------------------------------------
 
-def map_data_from_folder(folder: Path) -> MapData:
-    """Rebuild a map's content from the files ``analyse`` or ``planifier`` wrote."""
-    import json
-
-    from . import export, render
-    from .mapping import titles
-
-    if not (folder / "communes.csv").exists() or not (folder / "cpts.csv").exists():
-        raise TerritoireError(f"{folder} ne contient pas de résultats de « territoire analyse » ou "
-                              "« territoire planifier » (communes.csv et cpts.csv attendus).")
-    com = export.read_csv(folder / "communes.csv")
-    com["zone_blanche"] = com["zone_blanche"].astype(str).str.lower().eq("true")
-    com["cpts"] = com["cpts"].fillna("")
-    com["statut"] = com["statut"].fillna("")
-    cpts = export.read_csv(folder / "cpts.csv")
-    cpts["communes_en_chevauchement"] = cpts["communes_en_chevauchement"].fillna("")
-    if (folder / "scenario.json").exists():
-        scen = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-        props = export.read_csv(folder / "propositions.csv")
-        com["action"] = com["code_commune"].map(props.drop_duplicates("code_commune")
-                                                .set_index("code_commune")["action"]).fillna("")
-        return render.MapData(communes=com, cpts=titles.before_after(cpts, scen), plan=True,
-                              titre=render.plan_title(scen),
-                              sous_titre=render.plan_subtitle(scen, scen.get("date_perimetres")))
-    synth = json.loads((folder / "synthese.json").read_text(encoding="utf-8"))
-    return render.MapData(communes=com, cpts=cpts,
-                          titre=titles.audit_title(synth["perimetre"]),
-                          sous_titre=render.audit_subtitle(synth, synth.get("date_perimetres")))
-
-
 def cmd_carte(args: argparse.Namespace) -> int:
     """``territoire carte``: redraw the map of a results folder."""
     from . import export, render
 
     folder = Path(args.dossier)
     export.results_folder_files(folder)  # before reading anything from it
-    data = map_data_from_folder(folder)
+    data = export.read_map_data(folder)
     layers = render.prepare(data)
     files = {"carte.html": render.map_html(data, layers=layers, fond_de_carte=args.fond_de_carte).encode("utf-8"),
              "carte.png": render.map_png(data, layers=layers)}
@@ -348,21 +320,52 @@ def _common_options(p: argparse.ArgumentParser) -> None:
                         "à défaut, une date écrite dans la ligne de titre du fichier")
     p.add_argument("--sans-carte", action="store_true",
                    help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
-    p.add_argument("--majorite", type=float, default=settings.POLYGON_MAJORITY, metavar="PART",
+    p.add_argument("--majorite", type=_share, default=settings.POLYGON_MAJORITY, metavar="PART",
                    help="pour les polygones : part de la surface d'une commune qu'une CPTS doit "
-                        "couvrir pour la prendre (défaut : %(default)s)")
+                        "couvrir pour la prendre, entre 0 (exclu) et 1 (défaut : %(default)s)")
+    p.add_argument("--couche", metavar="NOM",
+                   help="couche à lire quand le fichier (GeoPackage, archive .zip) en contient plusieurs")
+    p.add_argument("--feuille", metavar="NOM",
+                   help="feuille à lire quand le classeur contient plusieurs listes de communes")
+
+
+def _number(text: str) -> float:
+    """A number as French users type it: ``0,6``, ``40 000``."""
+    import math
+
+    try:
+        value = float(text.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre fini")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"« {text} » hors de ]0, 1] : une part de surface, par exemple 0,5")
+    return value
+
+
+def _inhabitants(text: str) -> int:
+    value = _number(text)
+    if value < 0 or value != int(value):
+        raise argparse.ArgumentTypeError(f"« {text} » : un nombre d'habitants entier et positif est attendu")
+    return int(value)
 
 
 def _planner_options(p: argparse.ArgumentParser) -> None:
     from . import plan
 
     d = plan.Parametres()
-    p.add_argument("--zone-max-extension", type=int, default=d.population_max_zone_extension, metavar="HAB",
+    p.add_argument("--zone-max-extension", type=_inhabitants, default=d.population_max_zone_extension, metavar="HAB",
                    help="population maximale d'une zone blanche couverte par extension des CPTS "
                         "voisines ; au-delà, nouvelles CPTS (défaut : %(default)s)")
-    p.add_argument("--min-nouvelle", type=int, default=d.population_min_nouvelle_cpts, metavar="HAB",
+    p.add_argument("--min-nouvelle", type=_inhabitants, default=d.population_min_nouvelle_cpts, metavar="HAB",
                    help="population minimale d'une nouvelle CPTS, quand la zone le permet (défaut : %(default)s)")
-    p.add_argument("--max-cpts", type=int, default=d.population_max_cpts, metavar="HAB",
+    p.add_argument("--max-cpts", type=_inhabitants, default=d.population_max_cpts, metavar="HAB",
                    help="population qu'une extension ne fait jamais dépasser (défaut : %(default)s)")
     p.add_argument("--franchir-seuil", action="store_true",
                    help="autorise une extension à changer la taille (et le financement) d'une CPTS")
@@ -386,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("perimetres", help="vérifier un fichier de périmètres",
-                       description="Lit un fichier de périmètres (CSV, XLSX, GeoJSON, GeoPackage, "
+                       description="Lit un fichier de périmètres (CSV, XLSX, ODS, GeoJSON, GeoPackage, "
                                    "Shapefile), harmonise les codes au COG courant et affiche, par "
                                    "CPTS, statut, communes, population et taille.",
                        epilog=EPILOG_PERIMETRES, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -12,12 +12,15 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import destination
 from .errors import TerritoireError, checkpoint
+
+if TYPE_CHECKING:
+    from .render import MapData
 from .models import Audit, Plan
 
 #: CSV dialect: what French Excel opens with a double click.
@@ -25,14 +28,42 @@ CSV_OPTIONS = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig", "index": Fal
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read back a CSV written by :func:`write_csv` (codes kept as text, formulas no longer defused)."""
-    df = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig",
-                     dtype={"code_commune": str, "departement": str, "epci_siren": str},
-                     keep_default_na=False, na_values=[""])
+    """Read back a CSV written by :func:`write_csv`, even after a spreadsheet re-saved it.
+
+    Excel or LibreOffice may have changed its encoding (Windows-1252), its
+    separator (``,``), its decimal mark or dropped the leading zero of codes:
+    codes are kept as text (zero restored), other columns are numbers where
+    every value reads as one, and formulas are no longer defused.
+    """
+    from . import textfiles
+    from .errors import Journal
+
+    path = Path(path)
+    rows = textfiles.rows(textfiles.decode(path.read_bytes(), path, Journal()), path)
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise TerritoireError("le fichier est vide.", path)
+    header, body = rows[0], rows[1:]
+    body = [(r + [""] * len(header))[:len(header)] for r in body]
+    df = pd.DataFrame(body, columns=header, dtype=object).replace("", None)
     for col in df.columns:
-        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = df[col].str.replace(r"^'(?=[=+\-@])", "", regex=True)
+        values = df[col]
+        if col in CODE_COLUMNS or str(col).startswith("code"):
+            df[col] = values.where(~values.fillna("").str.fullmatch(r"\d{4}"), values.str.zfill(5))
+            continue
+        lowered = values.dropna().str.lower()
+        if len(lowered) and lowered.isin(["true", "false", "vrai", "faux"]).all():
+            df[col] = values.str.lower().isin(["true", "vrai"]).where(values.notna(), None)
+            continue
+        numbers = pd.to_numeric(values.str.replace("\u202f", "").str.replace(" ", "").str.replace(",", "."),
+                                errors="coerce")
+        if values.notna().any() and numbers[values.notna()].notna().all():
+            df[col] = numbers
     return df
+
+
+#: Columns of codes: text, whatever they look like.
+CODE_COLUMNS = frozenset({"code_commune", "departement", "epci_siren", "zone_blanche_id", "siren"})
 
 
 def _writable_parent(path: Path) -> None:
@@ -236,3 +267,45 @@ def update_results(files: dict[str, bytes], folder: str | Path) -> None:
             write_bytes(data, folder / name)
         known = destination.written_files(folder) or set()
         write_bytes(destination.marker_bytes(sorted(known | set(files))), folder / destination.MARKER)
+
+
+def read_map_data(folder: Path) -> MapData:
+    """Rebuild a map's content from the files ``analyse`` or ``planifier`` wrote."""
+    import json
+
+    from . import reference, render
+    from .mapping import titles
+
+    if not (folder / "communes.csv").exists() or not (folder / "cpts.csv").exists():
+        raise TerritoireError(f"{folder} ne contient pas de résultats de « territoire analyse » ou "
+                              "« territoire planifier » (communes.csv et cpts.csv attendus).")
+    needed = ["scenario.json", "propositions.csv"] if (folder / "scenario.json").exists() else ["synthese.json"]
+    missing = [n for n in needed if not (folder / n).exists()]
+    if missing:
+        raise TerritoireError(f"{folder} : {', '.join(missing)} manque ; relancez « territoire analyse » ou "
+                              "« territoire planifier » pour réécrire le dossier.")
+    com = read_csv(folder / "communes.csv")
+    known = reference.units().index
+    unknown = ~com["code_commune"].isin(known)
+    if unknown.any():
+        i = int(unknown.to_numpy().argmax())
+        raise TerritoireError(f"ligne {i + 2}, colonne « code_commune » : « {com['code_commune'].iloc[i]} » n'est "
+                              f"pas une commune du référentiel ({int(unknown.sum())} ligne(s) ainsi) : "
+                              "le fichier a été modifié ; relancez l'analyse.", folder / "communes.csv")
+    com["zone_blanche"] = com["zone_blanche"].astype(str).str.lower().eq("true")
+    com["cpts"] = com["cpts"].fillna("")
+    com["statut"] = com["statut"].fillna("")
+    cpts = read_csv(folder / "cpts.csv")
+    cpts["communes_en_chevauchement"] = cpts["communes_en_chevauchement"].fillna("")
+    if (folder / "scenario.json").exists():
+        scen = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+        props = read_csv(folder / "propositions.csv")
+        com["action"] = com["code_commune"].map(props.drop_duplicates("code_commune")
+                                                .set_index("code_commune")["action"]).fillna("")
+        return render.MapData(communes=com, cpts=titles.before_after(cpts, scen), plan=True,
+                              titre=render.plan_title(scen),
+                              sous_titre=render.plan_subtitle(scen, scen.get("date_perimetres")))
+    synth = json.loads((folder / "synthese.json").read_text(encoding="utf-8"))
+    return render.MapData(communes=com, cpts=cpts,
+                          titre=titles.audit_title(synth["perimetre"]),
+                          sous_titre=render.audit_subtitle(synth, synth.get("date_perimetres")))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import harmonise, reference, settings
@@ -53,13 +54,18 @@ def _score(key: str, alias: str) -> int:
     return 0
 
 
+#: Headers of postal codes: never an INSEE code (91200 is Athis-Mons by post, Dourdan by INSEE).
+POSTAL = re.compile(r"\bpostale?s?\b|^cp\b|\bcp$|^cedex\b")
+
+
 def detect_roles(headers: list[str], wanted: tuple[str, ...]) -> dict[str, int]:
     """Choose a column for each role from its header.
 
     An exact alias beats a header that merely contains one; a column serves
-    one role at most.
+    one role at most; a postal code column is never the INSEE code.
     """
     keys = [_key(h) for h in headers]
+    keys = [("" if POSTAL.search(k) else k) for k in keys]
     scored = []
     for role in wanted:
         for i, k in enumerate(keys):
@@ -102,16 +108,14 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     if "cpts" in roles:
         cpts = df[roles["cpts"]].astype(str).str.strip()
         cpts = _group_name_variants(cpts.mask(cpts.str.lower().isin(BLANK_NAMES), "").replace("", None), journal)
-        if cpts.isna().any() and cpts.notna().any():
-            # Excel exports of merged cells leave the name on the first row only.
-            holes = int(cpts.isna().sum())
-            cpts = cpts.ffill()
-            if cpts.isna().any():
-                first = int(line[cpts.isna()].iloc[0])
-                journal.warn(f"Ligne {first} et suivantes : pas de nom de CPTS avant la première "
-                             "ligne nommée ; lignes ignorées.")
-            journal.info(f"{holes} ligne(s) sans nom de CPTS rattachée(s) à la CPTS de la ligne "
-                         "au-dessus (cellules fusionnées).")
+        if cpts.isna().all():
+            raise TerritoireError(f"la colonne « {headers[roles['cpts']]} » (nom de la CPTS) est vide sur toutes "
+                                  "les lignes : aucune commune n'est rattachée à une CPTS.", path)
+        if not df.attrs.get("fusions_declarees"):
+            cpts = fill_merged_names(cpts, line, journal)
+        elif cpts.isna().any():
+            journal.info(f"{int(cpts.isna().sum())} ligne(s) sans nom de CPTS (hors cellules fusionnées) : "
+                         "communes sans CPTS.")
     else:
         cpts = pd.Series(path.stem, index=df.index, dtype=object)
         journal.warn(f"Aucune colonne de nom de CPTS : tout le fichier est lu comme une seule "
@@ -143,23 +147,69 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     rows = pd.DataFrame({"cpts": cpts, "statut_brut": status_raw, "code": codes["code"],
                          "nom": names, "_ligne": line})
     rows = rows[rows["cpts"].notna()]
+    _names_for_unknown_codes(rows, journal)
     _match_missing_codes(rows, roles, df, headers, journal)
     rows = rows[rows["code"].notna()]
     if rows.empty:
         raise TerritoireError("aucune ligne exploitable : aucun code INSEE valide ni nom de "
                               "commune reconnu.", path)
 
-    harm = harmonise.harmonise_codes(rows["code"])
-    rows = rows.drop(columns="code").join(harm)
+    # A whole city becomes several rows (its arrondissements): one index entry per row from here on.
+    rows = rows.drop(columns="code").join(harmonise.harmonise_codes(rows["code"])).reset_index(drop=True)
     _report_harmonisation(rows, journal)
     rows = rows[rows["code_commune"].notna()]
     if rows.empty:
         raise TerritoireError("aucun code de commune connu dans le fichier.", path)
-    _check_names_against_codes(rows, headers, roles, journal)
+    rows = _check_names_against_codes(rows, headers, roles, journal)
 
     statut = _statuses(rows, journal)
     table = rows[["cpts", "code_commune"]].assign(statut=rows["cpts"].map(statut), part=1.0)
     return _finish(table, rows, journal, path, colonnes)
+
+
+def fill_merged_names(cpts: pd.Series, line: pd.Series, journal: Journal) -> pd.Series:
+    """Fill the blank names that merged cells left in a CSV export, and only those.
+
+    A text file does not say which cells were merged. A run of blank names
+    is read as merged under the name above it when a named row follows the
+    run, or when the run is no longer than the longest group above it (a
+    merged block ending the file). Otherwise (a list of all the communes of
+    a département where only some have a CPTS) its rows are communes
+    without CPTS, and the count is printed.
+    """
+    blank = cpts.isna().to_numpy()
+    if not blank.any():
+        return cpts
+    values = cpts.to_numpy(dtype=object).copy()
+    # Runs of equal blankness: [start, end) of each.
+    edges = np.flatnonzero(np.diff(blank.astype(np.int8))) + 1
+    longest, current, name = 0, 0, None  # longest group so far, length and name of the group above
+    filled = left = 0
+    for start, end in zip(np.r_[0, edges], np.r_[edges, len(values)]):
+        if not blank[start]:
+            for v in values[start:end]:
+                longest, current, name = (longest, current + 1, name) if v == name else (max(longest, current), 1, v)
+            continue
+        if name is None:
+            journal.warn(f"Ligne {int(line.iloc[start])} et suivantes : pas de nom de CPTS avant la première "
+                         "ligne nommée ; communes sans CPTS.")
+            left += end - start
+        elif end < len(values) or end - start <= max(longest, current):
+            values[start:end] = name
+            filled += end - start
+            current += end - start
+        else:
+            left += end - start
+            journal.warn(f"Lignes {int(line.iloc[start])} à {int(line.iloc[end - 1])} : {end - start} communes "
+                         f"sans nom de CPTS après « {name} », plus que n'en compte aucune CPTS au-dessus "
+                         f"({max(longest, current)} lignes) : lues comme communes sans CPTS, pas comme des "
+                         "cellules fusionnées.")
+    if filled:
+        journal.info(f"{filled} ligne(s) sans nom de CPTS rattachée(s) à la CPTS de la ligne au-dessus "
+                     "(cellules fusionnées).")
+    if left:
+        journal.info(f"{left} ligne(s) sans nom de CPTS : communes sans CPTS.")
+    return pd.Series(values, index=cpts.index, dtype=object)
 
 
 #: What spreadsheets and exports write for "no value": never the name of a CPTS.
@@ -241,25 +291,47 @@ def _report_harmonisation(rows: pd.DataFrame, journal: Journal) -> None:
                      "ancien) ; ligne ignorée.")
 
 
+def _names_for_unknown_codes(rows: pd.DataFrame, journal: Journal) -> None:
+    """A code that is no commune (a postal code, a typo) with a commune name: the name is looked up."""
+    has_both = rows["code"].notna() & rows["nom"].notna()
+    if not has_both.any():
+        return
+    nature = harmonise.harmonise_codes(rows.loc[has_both, "code"])["nature"].groupby(level=0).first()
+    unknown = nature.index[nature == "inconnu"]
+    for i in unknown:
+        journal.warn(f"Ligne {rows.at[i, '_ligne']} : code {rows.at[i, 'code']} inconnu ; commune cherchée par son "
+                     f"nom, « {rows.at[i, 'nom']} ».")
+    rows.loc[unknown, "code"] = None
+
+
 def _check_names_against_codes(rows: pd.DataFrame, headers: list[str], roles: dict[str, int],
-                               journal: Journal) -> None:
-    """Warn when a row's name designates another commune than its code."""
+                               journal: Journal) -> pd.DataFrame:
+    """A row whose name designates another commune than its code: the name wins when it is unambiguous.
+
+    The name is looked up in the département of the code; a name found
+    nowhere there (a typo, a quartier) leaves the code as it is.
+    """
     units = reference.units()
     both = rows[rows["nom"].notna() & (rows["nature"] == "actuel")]
     if both.empty:
-        return
+        return rows
     # Compare spellings only where the text differs from the reference name.
     differ = both[both["nom"] != both["code_commune"].map(units["nom"])]
     same = differ["nom"].map(harmonise.name_key) == differ["code_commune"].map(units["nom"]).map(harmonise.name_key)
     suspect = differ[~same]
     if suspect.empty:
-        return
+        return rows
     res = harmonise.match_names(suspect["nom"], suspect["code_commune"].map(units["departement"]))
-    clash = res["code_commune"].notna() & (res["code_commune"] != suspect["code_commune"])
+    clash = (res["nb_candidats"] == 1) & res["code_commune"].notna() & (res["code_commune"] != suspect["code_commune"])
+    column = headers[roles["code"]] if "code" in roles else "code"
     for i in res.index[clash]:
-        journal.warn(f"Ligne {rows.at[i, '_ligne']} : le code {rows.at[i, 'code_commune']} "
-                     f"({units.at[rows.at[i, 'code_commune'], 'nom']}) ne correspond pas au nom "
-                     f"« {rows.at[i, 'nom']} » ({res.at[i, 'code_commune']}) ; le code est retenu.")
+        old, new = rows.at[i, "code_commune"], res.at[i, "code_commune"]
+        journal.warn(f"Ligne {rows.at[i, '_ligne']}, colonne « {column} » : le code {old} ({units.at[old, 'nom']}) ne "
+                     f"correspond pas au nom « {rows.at[i, 'nom']} » : le nom est retenu, {new} "
+                     f"({units.at[new, 'nom']}).")
+    rows = rows.copy()
+    rows.loc[res.index[clash], "code_commune"] = res.loc[clash, "code_commune"]
+    return rows
 
 
 def _statuses(rows: pd.DataFrame, journal: Journal) -> pd.Series:
@@ -340,6 +412,25 @@ def _parse_numbers(values: pd.Series) -> pd.Series:
 
 
 
+def _check_separators(cells: pd.Series, line: pd.Series, header: str, path: Path) -> None:
+    """Refuse a column where ``.`` or ``,`` is a thousands separator on one line and a decimal mark on another.
+
+    ``37.000`` alone is 37 000 inhabitants; next to ``1250.000`` (which can only
+    be a decimal) it could be 37 as well: the column is ambiguous.
+    """
+    text = cells.astype(str).str.strip()
+    for sep, label in ((".", "le point"), (",", "la virgule")):
+        s = re.escape(sep)
+        thousands = text.str.fullmatch(rf"\d{{1,3}}(?:{s}\d{{3}})+")
+        decimal = text.str.fullmatch(rf"\d+{s}\d{{1,2}}|\d+{s}\d{{4,}}|\d{{4,}}{s}\d+")
+        if thousands.any() and decimal.any():
+            i, j = thousands.idxmax(), decimal.idxmax()
+            raise TerritoireError(
+                f"colonne « {header} » : {label} sépare les milliers ligne {line[i]} (« {text[i]} ») mais les "
+                f"décimales ligne {line[j]} (« {text[j]} ») : « {text[i]} » serait lu {text[i].replace(sep, '')} "
+                "ou moins de 1000. Écrivez les populations sans séparateur.", path)
+
+
 def table_to_population(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal) -> Population:
     """Populations of a raw table (``code;population``, any millésime, codes of any vintage).
 
@@ -358,6 +449,7 @@ def table_to_population(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
         roles["population"] = numeric[0]
     pop_header = headers[roles["population"]]
     journal.info(f"Colonne « {headers[roles['code']]} » lue comme code INSEE, « {pop_header} » comme population.")
+    _check_separators(df[roles["population"]], df["_ligne"], pop_header, path)
     values = _parse_numbers(df[roles["population"]])
     bad = values.isna() | (values < 0) | (values != values.round())
     if bad.any():

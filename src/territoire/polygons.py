@@ -53,6 +53,9 @@ def layer_to_perimeters(gdf: gpd.GeoDataFrame, path: Path, journal: Journal, *,
     :data:`settings.POLYGON_SLIVER` are generalisation slivers and ignored.
     """
     majority = settings.POLYGON_MAJORITY if majority is None else majority
+    if not 0 < majority <= 1:  # also refuses NaN
+        raise TerritoireError(f"part majoritaire {majority} hors de ]0, 1] : une commune va à la CPTS qui couvre "
+                              "au moins cette part de sa surface (0,5 par défaut).", path)
     if gdf.crs is None:
         gdf = _guess_crs(gdf, path, journal)
     headers = [c for c in gdf.columns if c != gdf.geometry.name]

@@ -33,7 +33,8 @@ def _is_layer(frame: pd.DataFrame) -> bool:
     return bool(types) and types <= {"Polygon", "MultiPolygon"}
 
 
-def read_perimeters(source: Source, *, majority: float | None = None) -> Perimetres:
+def read_perimeters(source: Source, *, majority: float | None = None, layer: str | None = None,
+                    sheet: str | None = None) -> Perimetres:
     """Read perimeters (a file, a table or a polygon layer) into the validated, normalised table.
 
     Parameters
@@ -46,6 +47,11 @@ def read_perimeters(source: Source, *, majority: float | None = None) -> Perimet
     majority : float, optional
         For polygons: share of a commune's area a perimeter must cover to take
         the commune (default ``settings.POLYGON_MAJORITY``, read at call time).
+    layer : str, optional
+        The layer to read in a GeoPackage (or the Shapefile in a zip) holding
+        several; required then, since reading the first would ignore the others.
+    sheet : str, optional
+        The sheet to read in a workbook holding several lists of communes.
 
     Returns
     -------
@@ -66,10 +72,10 @@ def read_perimeters(source: Source, *, majority: float | None = None) -> Perimet
             columns=[c for c in ("geometry",) if isinstance(source, gpd.GeoDataFrame)], errors="ignore"))
         return _table(df, roles, Path(IN_MEMORY), journal)
     path = Path(source)
-    readers.check_file(path)
-    if path.suffix.lower() in readers.LAYER_SUFFIXES:
-        return polygons.layer_to_perimeters(readers.read_layer_file(path), path, journal, majority=majority)
-    df, roles = readers.read_grid(path, journal)
+    src = readers.read_source(path, journal, layer=layer, sheet=sheet)
+    if isinstance(src, gpd.GeoDataFrame):
+        return polygons.layer_to_perimeters(src, path, journal, majority=majority)
+    df, roles = src
     return _table(df, roles, path, journal)
 
 
@@ -78,13 +84,7 @@ def _table(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal
     return normalise.table_to_perimeters(df, roles, path, journal, colonnes)
 
 
-def read_perimeter_layer(path: str | Path, *, majority: float | None = None) -> Perimetres:
-    """Read a file of CPTS polygons (see :func:`polygons.layer_to_perimeters`)."""
-    path = Path(path)
-    return polygons.layer_to_perimeters(readers.read_layer_file(path), path, Journal(), majority=majority)
-
-
-def read_population(source: Source) -> Population:
+def read_population(source: Source, *, sheet: str | None = None) -> Population:
     """Read populations (``code;population``, any millésime) from a file or a table in memory.
 
     Codes of merged communes are summed into the current commune. A year in
@@ -97,5 +97,5 @@ def read_population(source: Source) -> Population:
         path = Path(IN_MEMORY)
     else:
         path = Path(source)
-        df, roles = readers.read_grid(path, journal)
+        df, roles = readers.read_grid(path, journal, sheet=sheet)
     return normalise.table_to_population(df, roles, path, journal)

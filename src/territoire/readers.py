@@ -10,20 +10,26 @@ populations.
 
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
+import warnings
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import sheets, textfiles
 from .errors import Journal, TerritoireError
 from .normalise import detect_roles
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-LAYER_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".ods"}
+LAYER_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
+ROLES = ("cpts", "code", "commune", "statut", "departement", "population")
+
+#: What a reader gives: a raw table and its roles, or a polygon layer.
+Source: TypeAlias = "tuple[pd.DataFrame, dict[str, int]] | gpd.GeoDataFrame"
 
 
 def check_file(path: Path) -> None:
@@ -36,84 +42,37 @@ def check_file(path: Path) -> None:
         raise TerritoireError("le fichier est vide.", path)
 
 
-def _decode(path: Path, journal: Journal) -> str:
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise TerritoireError("ce n'est pas un tableau texte (contenu binaire). "
-                              "Attendu : CSV, XLSX, GeoJSON, GeoPackage ou Shapefile.", path)
-    for enc, _label in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if enc == "cp1252":
-            journal.info("Encodage lu : Windows-1252.")
-        return text
-    raise TerritoireError("encodage inconnu : ni UTF-8 ni Windows-1252. "
-                          "Enregistrez le fichier en CSV UTF-8.", path)
+def read_source(path: str | Path, journal: Journal, *, layer: str | None = None,
+                sheet: str | None = None) -> Source:
+    """Read any file users send: a table (CSV, XLSX, ODS), a layer, or a zip holding one of them.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    journal : Journal
+        Receives what was chosen (encoding, sheet, member of a zip).
+    layer : str, optional
+        The layer of a GeoPackage (or the Shapefile of a zip) holding several.
+    sheet : str, optional
+        The sheet of a workbook holding several lists of communes.
 
-def _rows_from_text(text: str, path: Path) -> list[list[str]]:
-    lines = [ln for ln in text.splitlines()[:30] if ln.strip()]
-    if not lines:
-        raise TerritoireError("le fichier ne contient aucune ligne.", path)
-    counts = {d: [ln.count(d) for ln in lines] for d in (";", "\t", ",")}
-    # The separator present on most lines wins; ties go to ';' (French Excel).
-    sep = max(counts, key=lambda d: (sum(c > 0 for c in counts[d]), min(counts[d]), d == ";"))
-    if sum(counts[sep]) == 0:
-        sep = ";"
-    return [[undefuse(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
-
-
-def _grid(path: Path, journal: Journal) -> list[list[str]]:
-    """Rows of cells (strings) of a CSV or of the right sheet of a workbook."""
+    Returns
+    -------
+    (pandas.DataFrame, dict) or geopandas.GeoDataFrame
+        A raw table (see :func:`read_grid`) and its roles, or a polygon layer.
+    """
+    path = Path(path)
+    check_file(path)
     suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise TerritoireError("le format Excel 97 (.xls) n'est pas lu : enregistrez le classeur "
-                              "en .xlsx ou en CSV.", path)
-    if suffix in EXCEL_SUFFIXES:
-        try:
-            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for broken files
-            raise TerritoireError(f"classeur illisible ({type(exc).__name__}) : est-ce bien un "
-                                  "fichier .xlsx ?", path) from None
-        usable = []
-        for name, df in sheets.items():
-            grid = df.astype(object).where(df.notna(), "").map(_cell).values.tolist()
-            if _find_header(grid)[0] is not None:
-                usable.append((name, grid))
-        if not usable:
-            first = next(iter(sheets.items()), (None, pd.DataFrame()))
-            return first[1].astype(object).where(first[1].notna(), "").map(_cell).values.tolist()
-        if len(sheets) > 1:
-            names = ", ".join(f"« {n} »" for n in sheets)
-            journal.warn(f"Le classeur a {len(sheets)} feuilles ({names}) : "
-                         f"feuille « {usable[0][0]} » lue.")
-        return usable[0][1]
-    return _rows_from_text(_decode(path, journal), path)
+    if suffix == ".zip":
+        return _zip(path, journal, layer=layer, sheet=sheet)
+    if suffix in LAYER_SUFFIXES:
+        return _layer_or_table(str(path), path, journal, layer)
+    return table_from_bytes(path.read_bytes(), path, journal, suffix=suffix, sheet=sheet)
 
 
-def _cell(v: object) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return undefuse("" if v is None else str(v).strip())
-
-
-def undefuse(text: str) -> str:
-    """Drop the ``'`` our CSV writer puts before text starting like a formula."""
-    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
-
-
-def _find_header(grid: list[list[str]]) -> tuple[int | None, dict[str, int]]:
-    for i, row in enumerate(grid[:15]):
-        roles = detect_roles(row, ("cpts", "code", "commune", "statut", "departement", "population"))
-        if "code" in roles or "commune" in roles:
-            return i, roles
-    return None, {}
-
-
-def read_grid(path: str | Path, journal: Journal) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Read a table, find its header row (not always the first) and its columns.
+def read_grid(path: str | Path, journal: Journal, *, sheet: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Read a table (CSV, XLSX, ODS, or a zip of one) and find its header row and columns.
 
     Returns
     -------
@@ -121,12 +80,47 @@ def read_grid(path: str | Path, journal: Journal) -> tuple[pd.DataFrame, dict[st
         Cells as strings with the original headers, plus ``_ligne`` (line
         number in the file, 1-based); and role -> column position.
     """
-    path = Path(path)
-    check_file(path)
-    grid = _grid(path, journal)
+    src = read_source(path, journal, sheet=sheet)
+    if isinstance(src, gpd.GeoDataFrame):
+        raise TerritoireError("une couche géographique n'est pas un tableau de populations.", Path(path))
+    return src
+
+
+def table_from_bytes(data: bytes, path: Path, journal: Journal, *, suffix: str,
+                     sheet: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A table file's bytes as a raw table: header row found, line numbers kept."""
+    if suffix == ".xls":
+        raise TerritoireError("le format Excel 97 (.xls) n'est pas lu : enregistrez le classeur "
+                              "en .xlsx ou en CSV.", path)
+    declared_merges = suffix in WORKBOOK_SUFFIXES or data.startswith(b"PK\x03\x04")
+    if declared_merges:
+        grid = _workbook_grid(data, path, suffix if suffix in WORKBOOK_SUFFIXES else ".xlsx", journal, sheet)
+    else:
+        grid = textfiles.rows(textfiles.decode(data, path, journal), path)
+    df, roles = _frame(grid, path, journal)
+    df.attrs["fusions_declarees"] = declared_merges
+    return df, roles
+
+
+def _workbook_grid(data: bytes, path: Path, suffix: str, journal: Journal, sheet: str | None) -> list[list[str]]:
+    book = sheets.read_workbook(data, path, suffix)
+    grids = {name: [[sheets.cell_text(v) for v in row] for row in rows] for name, rows in book}
+    usable = [name for name, grid in grids.items() if _find_header(grid)[0] is not None]
+    return grids[sheets.sheet_choice(book, sheet, usable, path, journal)]
+
+
+def _find_header(grid: list[list[str]]) -> tuple[int | None, dict[str, int]]:
+    for i, row in enumerate(grid[:15]):
+        roles = detect_roles(row, ROLES)
+        if "code" in roles or "commune" in roles:
+            return i, roles
+    return None, {}
+
+
+def _frame(grid: list[list[str]], path: Path, journal: Journal) -> tuple[pd.DataFrame, dict[str, int]]:
     header_at, roles = _find_header(grid)
     if header_at is None:
-        first = grid[0] if grid else []
+        first = next((r for r in grid if any(c.strip() for c in r)), [])
         shown = " | ".join(str(c) for c in first[:6])
         raise TerritoireError(
             "aucune colonne de code INSEE ni de nom de commune reconnue dans les 15 premières "
@@ -144,20 +138,19 @@ def read_grid(path: str | Path, journal: Journal) -> tuple[pd.DataFrame, dict[st
     return df.reset_index(drop=True), roles
 
 
-
-def raw_from_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+def raw_from_frame(frame: pd.DataFrame, where: str | Path = "tableau en mémoire") -> tuple[pd.DataFrame, dict[str, int]]:
     """A table held in memory, as the same raw table a file gives (its columns are the headers).
 
     Codes may be integers (``91027``) or text; line numbers are those of the
     table written as a file with one header line (first row: line 2).
     """
     headers = [str(c) for c in frame.columns]
-    roles = detect_roles(headers, ("cpts", "code", "commune", "statut", "departement", "population"))
+    roles = detect_roles(headers, ROLES)
     if "code" not in roles and "commune" not in roles:
         raise TerritoireError("aucune colonne de code INSEE ni de nom de commune reconnue parmi "
                               f"« {' | '.join(headers[:8])} ». En-têtes attendus : « Code INSEE », "
-                              "« Commune », « CPTS », « Statut ».", "tableau en mémoire")
-    cells = frame.astype(object).where(frame.notna(), "").map(_cell)
+                              "« Commune », « CPTS », « Statut ».", where)
+    cells = frame.astype(object).where(frame.notna(), "").map(lambda v: textfiles.undefuse(sheets.cell_text(v)))
     df = pd.DataFrame(cells.to_numpy(), columns=range(len(headers)), dtype=object)
     df["_ligne"] = np.arange(2, 2 + len(df))
     df = df[df.drop(columns="_ligne").apply(lambda c: c.astype(str).str.strip() != "").any(axis=1)]
@@ -165,20 +158,109 @@ def raw_from_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return df.reset_index(drop=True), roles
 
 
-def read_layer_file(path: Path) -> gpd.GeoDataFrame:
-    """A polygon layer file (GeoJSON, GeoPackage, Shapefile, zip) as a GeoDataFrame."""
-    check_file(path)
-    if path.suffix.lower() == ".shp":
+# --- layers and archives ------------------------------------------------------------------
+
+_KINDS = {"Point": "des points", "MultiPoint": "des points", "LineString": "des lignes",
+          "MultiLineString": "des lignes", "GeometryCollection": "des collections de géométries"}
+
+
+def _layer_or_table(source: str, path: Path, journal: Journal, layer: str | None) -> Source:
+    """A layer file (or a member of a zip): polygons, or the attribute table of a layer without them."""
+    import pyogrio
+
+    if path.suffix.lower() == ".shp" and not source.startswith("/vsizip/"):
         for ext in (".dbf", ".shx"):
             if not any(path.with_suffix(s).exists() for s in (ext, ext.upper())):
                 raise TerritoireError(f"le fichier {path.stem}{ext} qui accompagne le Shapefile est "
-                                      "absent : envoyez les fichiers .shp, .shx, .dbf et .prj ensemble.",
-                                      path)
+                                      "absent : envoyez les fichiers .shp, .shx, .dbf et .prj ensemble.", path)
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layers = [(str(n), str(t) if t else "") for n, t in pyogrio.list_layers(source)]
+            name = _layer_choice(layers, layer, path)
+            frame = gpd.read_file(source, layer=name, engine="pyogrio")
+    except TerritoireError:
+        raise
     except Exception as exc:
-        msg = str(exc).splitlines()[0][:200]
+        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise TerritoireError(f"couche géographique illisible ({msg}).", path) from None
-    if gdf.empty:
-        raise TerritoireError("la couche ne contient aucun objet.", path)
-    return gdf
+    if frame.empty:
+        raise TerritoireError(f"la couche « {name} » ne contient aucun objet.", path)
+    where = f"{path} (couche « {name} »)" if len(layers) > 1 else path
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all() or frame.geometry.is_empty.all():
+        journal.info(f"Couche « {name} » sans géométrie : lue comme un tableau.")
+        return raw_from_frame(pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore"), where)
+    kinds = set(frame.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        what = _KINDS.get(sorted(kinds)[0], "des objets qui ne sont pas des polygones")
+        attributes = pd.DataFrame(frame).drop(columns=[frame.geometry.name])
+        roles = detect_roles([str(c) for c in attributes.columns], ROLES)
+        if "code" in roles or "commune" in roles:
+            journal.warn(f"La couche « {name} » contient {what}, pas des polygones : seuls ses attributs "
+                         "(code ou nom de commune) sont lus.")
+            return raw_from_frame(attributes, where)
+        raise TerritoireError(
+            f"la couche « {name} » contient {what}, pas des polygones : un périmètre de CPTS se dessine en "
+            "polygones, ou se donne en tableau de communes (colonnes « CPTS » et « Code INSEE »).", path)
+    return frame
+
+
+def _layer_choice(layers: list[tuple[str, str]], wanted: str | None, path: Path) -> str | None:
+    names = [n for n, _ in layers]
+    listed = ", ".join(f"« {n} »" + (f" ({t})" if t else "") for n, t in layers)
+    if wanted is not None:
+        if wanted not in names:
+            raise TerritoireError(f"pas de couche « {wanted} » ; couches du fichier : {listed}.", path)
+        return wanted
+    if len(layers) > 1:
+        raise TerritoireError(f"le fichier a {len(layers)} couches ({listed}) : indiquez laquelle lire avec "
+                              "--couche NOM.", path)
+    return names[0] if names else None
+
+
+def _zip(path: Path, journal: Journal, *, layer: str | None, sheet: str | None) -> Source:
+    """A zip as sent by mail: a Shapefile (in any folder of the archive), a GeoPackage or a table."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = [m for m in z.namelist() if not m.endswith("/") and not m.startswith("__MACOSX/")
+                       and not PurePosixPath(m).name.startswith(".")]
+            encrypted = any(i.flag_bits & 0x1 for i in z.infolist())
+            if encrypted:
+                raise TerritoireError("l'archive est protégée par un mot de passe : envoyez-la sans.", path)
+            by_suffix = {m: PurePosixPath(m).suffix.lower() for m in members}
+            layers = [m for m, s in by_suffix.items() if s in LAYER_SUFFIXES]
+            tables = [m for m, s in by_suffix.items() if s in TABLE_SUFFIXES | WORKBOOK_SUFFIXES]
+            if layers:
+                return _zip_layer(path, layers, members, journal, layer)
+            if len(tables) == 1:
+                journal.info(f"Archive : fichier « {tables[0]} » lu.")
+                member = Path(tables[0])
+                return table_from_bytes(z.read(tables[0]), path, journal, suffix=member.suffix.lower(), sheet=sheet)
+    except zipfile.BadZipFile:
+        raise TerritoireError("archive .zip illisible : est-elle arrivée en entier ?", path) from None
+    listed = ", ".join(f"« {m} »" for m in (tables or members)[:8])
+    if tables:
+        raise TerritoireError(f"l'archive contient plusieurs tableaux ({listed}) : envoyez celui à lire, "
+                              "décompressé.", path)
+    raise TerritoireError(f"l'archive ne contient ni Shapefile, ni GeoPackage, ni tableau ({listed or 'vide'}).", path)
+
+
+def _zip_layer(path: Path, layers: list[str], members: list[str], journal: Journal, layer: str | None) -> Source:
+    if len(layers) > 1:
+        stems = {PurePosixPath(m).stem: m for m in layers}
+        if layer in stems or layer in layers:
+            layers, layer = [stems.get(layer, layer)], None
+        else:
+            listed = ", ".join(f"« {PurePosixPath(m).stem} »" for m in layers)
+            raise TerritoireError(f"l'archive contient {len(layers)} couches ({listed}) : indiquez laquelle "
+                                  "lire avec --couche NOM.", path)
+    member = layers[0]
+    if member.lower().endswith(".shp"):
+        stem = member[:-4].lower()
+        for ext in (".dbf", ".shx"):
+            if stem + ext not in {m.lower() for m in members}:
+                raise TerritoireError(f"le fichier {PurePosixPath(member).stem}{ext} qui accompagne le Shapefile "
+                                      f"« {member} » manque dans l'archive.", path)
+    if "/" in member:
+        journal.info(f"Archive : couche « {member} » lue.")
+    return _layer_or_table(f"/vsizip/{path.resolve()}/{member}", path, journal, layer)

@@ -59,6 +59,13 @@ class MapData:
     sous_titre: str
     plan: bool = False
 
+    def cpts_lists(self, communes: pd.DataFrame | None = None) -> pd.Series:
+        """The CPTS of each commune as a list (a name holding `` | `` kept whole)."""
+        from .analyse import split_joined
+
+        com = self.communes if communes is None else communes
+        return split_joined(com["cpts"], self.cpts["cpts"].dropna().astype(str))
+
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
     """Keep only the polygons of each geometry (unions and roundings can leave stray lines or points)."""
@@ -89,15 +96,14 @@ def display_geometries(codes: pd.Index) -> gpd.GeoSeries:
     return gpd.GeoSeries(polygonal(rounded), index=units.index, crs=units.crs)
 
 
-def _memberships(communes: pd.DataFrame) -> pd.DataFrame:
-    m = communes[["code_commune", "cpts"]].copy()
-    m["cpts"] = m["cpts"].fillna("").astype(str).str.split(JOIN, regex=False)
-    m = m.explode("cpts")
-    return m[m["cpts"] != ""]
+def memberships(data: MapData) -> pd.DataFrame:
+    """One row per (commune, CPTS)."""
+    m = data.communes[["code_commune"]].assign(cpts=data.cpts_lists()).explode("cpts")
+    return m[m["cpts"].notna() & (m["cpts"] != "")]
 
 
-def _outlines(communes: pd.DataFrame, geoms: gpd.GeoSeries) -> gpd.GeoDataFrame:
-    m = _memberships(communes)
+def _outlines(data: MapData, geoms: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    m = memberships(data)
     g = gpd.GeoDataFrame(m, geometry=geoms.loc[m["code_commune"]].to_numpy(), crs=geoms.crs)
     out = g.dissolve("cpts").reset_index()[["cpts", "geometry"]]
     out["geometry"] = polygonal(out.geometry.to_numpy())
@@ -128,7 +134,7 @@ class Layers:
 def prepare(data: MapData) -> Layers:
     """Simplified outlines of the communes and CPTS of a map, and the CPTS colours."""
     geoms = display_geometries(pd.Index(data.communes["code_commune"]))
-    outlines = _outlines(data.communes, geoms)
+    outlines = _outlines(data, geoms)
     colours = cpts_colours(data.communes, outlines) if len(outlines) else {}
     return Layers(geoms, outlines, colours)
 
@@ -160,7 +166,7 @@ def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None)
     com = data.communes.set_index("code_commune").loc[geoms.index]
     gdf = gpd.GeoDataFrame(com, geometry=geoms.to_numpy(), crs=geoms.crs).to_crs(3857)
     if data.plan:
-        first = gdf["cpts"].fillna("").str.split(JOIN, regex=False).str[0]
+        first = data.cpts_lists(gdf).str[0]
         gdf["fill"] = first.map(colours).fillna(WHITE_ZONE["fill"])
         changed = gdf.get("action", pd.Series("", index=gdf.index)).isin(["extension", "nouvelle_cpts"])
     else:

@@ -69,12 +69,12 @@ def nested(communes: pd.DataFrame, members: pd.DataFrame) -> set[str]:
 
 def cpts_entries(data: MapData, layers: Layers, names: dict[str, str]) -> tuple[list[dict], np.ndarray]:
     """One entry per CPTS, numbered in alphabetical order, and the outlines to draw."""
-    from ..render import _memberships
+    from ..render import memberships
 
     info = data.cpts.set_index("cpts")
     out = layers.outlines.sort_values("cpts", key=lambda s: s.str.casefold()).reset_index(drop=True)
     geoms = out.geometry.to_numpy()
-    inner = nested(data.communes, _memberships(data.communes))
+    inner = nested(data.communes, memberships(data))
     is_inner = out["cpts"].isin(inner).to_numpy()
     # A nested CPTS is drawn slightly inside its communes; its host is labelled outside it.
     inset = np.minimum(0.003, np.sqrt(shapely.area(geoms)) * 0.04)
@@ -173,7 +173,7 @@ def _commune_columns(data: MapData, com: pd.DataFrame, geoms: gpd.GeoSeries, num
                      colours: dict[str, str], zones: dict[str, int], scale: float) -> dict:
     """The communes as columns (one list per attribute), in the order of their département groups."""
     statuses = list(settings.STATUSES) + [settings.STATUS_UNKNOWN]
-    cpts_lists = com["cpts"].fillna("").astype(str).str.split(JOIN, regex=False)
+    cpts_lists = data.cpts_lists(com)
     members = [[numbers[n] for n in names if n in numbers] for names in cpts_lists]
     if data.plan:
         tint_of = {c: i for i, c in enumerate(style.PLAN_PALETTE)}
