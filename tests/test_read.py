@@ -63,7 +63,7 @@ def test_the_same_perimeters_in_four_formats_read_identically(tmp_path):
     gdf[["CPTS", "Statut", "geometry"]].to_file(geo, driver="GeoJSON")
 
     ref = _normalised(utf8)
-    assert list(ref.columns) == ["cpts", "statut", "code_commune", "part"]
+    assert list(ref.columns) == ["cpts", "statut", "code_commune", "part", "part_population"]
     assert set(ref["statut"]) == {"signataire_aci", "lettre_intention"}
     assert len(ref) == 5
     for other in (cp1252, xlsx):

@@ -119,6 +119,7 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     Audit
     """
     journal = journal or Journal()
+    perimeters = with_shares(perimeters)
     perimeters, per = _concerned(perimeters, units, scope, journal)
     com, mem = _scope_units(per, units, scope)
     covered = com["nb_cpts"] > 0
@@ -136,16 +137,17 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     com.loc[white, "zone_blanche_id"] = "ZB-" + labels.loc[white]
 
     # Every (commune, CPTS) link, inside the scope or not.
-    links = per[["code_commune", "cpts"]].drop_duplicates()
-    links = links.assign(nb_cpts=links.groupby("code_commune")["cpts"].transform("size"))
+    links = per[["code_commune", "cpts", "part_population"]].drop_duplicates(["code_commune", "cpts"])
+    links = links.assign(nb_cpts=links.groupby("code_commune")["cpts"].transform("size"),
+                         somme=links.groupby("code_commune")["part_population"].transform("sum"))
     zones = _white_zones(com, edges, links)
 
     # CPTS.
     cpts = _cpts_table(per, units, edges, zones, links)
 
-    # Overlaps.
-    over = com[com["nb_cpts"] > 1]
-    chev = over[["code_commune", "nom", "departement", "population", "cpts"]].copy()
+    # Overlaps: shares summing above 1 (a commune listed whole in two CPTS counts 2).
+    over = com[com["chevauchement"]]
+    chev = over[["code_commune", "nom", "departement", "population", "cpts", "part_en_exces"]].copy()
     chev["population"] = chev["population"].astype("Int64")
     pairs = _overlap_pairs(mem[isin(mem["code_commune"], over.index)], com)
 
@@ -158,13 +160,21 @@ def audit(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
     synthese = _summary(com, pop, cpts, zones, scope, journal, per)
     com_out = com[["code_commune", "nom", "departement", "population", "cpts", "nb_cpts", "statut",
                    "zone_blanche", "zone_blanche_id", "epci_siren", "epci_nom", "superficie_km2",
-                   "geometry"]].copy()
+                   "part_couverte", "parts_population", "geometry"]].copy()
     com_out["population"] = com_out["population"].astype("Int64")
     com_out = com_out.sort_values("code_commune").reset_index(drop=True)
     return Audit(communes=gpd.GeoDataFrame(com_out, geometry="geometry", crs=units.crs),
                  cpts=cpts, chevauchements=chev.sort_values("code_commune").reset_index(drop=True),
                  chevauchements_paires=pairs, zones_blanches=zones, synthese=synthese,
                  perimetres=perimeters, journal=journal)
+
+
+def with_shares(perimeters: pd.DataFrame) -> pd.DataFrame:
+    """Perimeters with ``part_population`` (1, the whole commune, where a table has none)."""
+    if "part_population" in perimeters and perimeters["part_population"].notna().all():
+        return perimeters
+    shares = perimeters["part_population"] if "part_population" in perimeters else 1.0
+    return perimeters.assign(part_population=pd.Series(shares, index=perimeters.index, dtype="float64").fillna(1.0))
 
 
 def _concerned(perimeters: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str],
@@ -190,6 +200,26 @@ def _scope_units(per: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str]) -
     mem = per[isin(per["code_commune"], com.index)]
     com["nb_cpts"] = mem.groupby("code_commune")["cpts"].nunique().reindex(com.index).fillna(0).astype("int64")
     com["cpts"] = join_groups(mem["code_commune"], mem["cpts"]).reindex(com.index).fillna("")
+    total = mem.groupby("code_commune")["part_population"].sum().reindex(com.index).fillna(0.0)
+    com["part_couverte"] = total.clip(upper=1).round(6)
+    com["part_en_exces"] = (total - 1).clip(lower=0).round(6)
+    com["chevauchement"] = com["part_en_exces"] > 1e-6
+    # Coverage by status: the shares in order of maturity, the best first, up to the whole commune.
+    ranked = mem.sort_values(["code_commune", "rang", "cpts"], ascending=[True, False, True])
+    before = ranked.groupby("code_commune")["part_population"].cumsum() - ranked["part_population"]
+    allotted = np.minimum(ranked["part_population"], (1 - before).clip(lower=0))
+    by_status = allotted.groupby([ranked["code_commune"], ranked["statut"]]).sum().unstack(fill_value=0.0)
+    for status in [*settings.STATUSES, settings.STATUS_UNKNOWN]:
+        col = by_status[status] if status in by_status else pd.Series(dtype="float64")
+        com[f"_couv_{status}"] = col.reindex(com.index).fillna(0.0)
+    # Shares, in the order of the names in ``cpts``, for the communes divided between CPTS.
+    divided = mem[mem["part_population"] < 1]
+    label = (divided["part_population"] * 100).round(1).map(lambda v: f"{v:g}".replace(".", ",") + "\u00a0%")
+    ordered = mem.assign(label=label.astype(object).reindex(mem.index).fillna("100\u00a0%")).sort_values(
+        ["code_commune", "cpts"])
+    com["parts_population"] = (join_groups(ordered["code_commune"], ordered["label"], order=ordered["cpts"],
+                                           unique=False).reindex(com.index)
+                               .where(com.index.isin(divided["code_commune"]), "").fillna(""))
     best = mem.sort_values(["rang", "cpts"]).groupby("code_commune")["statut"].last()
     com["statut"] = best.reindex(com.index).fillna("")
     com["zone_blanche"] = com["nb_cpts"] == 0
@@ -235,9 +265,11 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
                 zones: gpd.GeoDataFrame, links: pd.DataFrame) -> pd.DataFrame:
     pop = units["population"]
     rows = per.drop_duplicates(["cpts", "code_commune"]).copy()
-    rows["population"] = rows["code_commune"].map(pop)
+    # A CPTS counts its share of each commune it divides with others.
+    rows["population"] = rows["code_commune"].map(pop) * rows["part_population"]
     rows["departement"] = rows["code_commune"].map(units["departement"])
-    shared = links[links["nb_cpts"] > 1]
+    overlapping = links[links["somme"] > 1 + 1e-6]
+    divided = rows[rows["part_population"] < 1]
     g = rows.groupby("cpts", sort=True)
     table = pd.DataFrame({
         "statut": g["statut"].first(),
@@ -245,7 +277,9 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         "population": g["population"].sum(min_count=1).fillna(0).round().astype("int64"),
         "departements": join_groups(rows["cpts"], rows["departement"], ", "),
     })
-    table["communes_en_chevauchement"] = join_groups(shared["cpts"], shared["code_commune"]).reindex(
+    table["communes_en_chevauchement"] = join_groups(overlapping["cpts"], overlapping["code_commune"]).reindex(
+        table.index).fillna("")
+    table["communes_partagees"] = join_groups(divided["cpts"], divided["code_commune"]).reindex(
         table.index).fillna("")
     table["taille"] = size_class(table["population"])
     table = table.join(funding(table["taille"]))
@@ -263,7 +297,7 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     table = table.reset_index(names="cpts")
     cols = ["cpts", "statut", "nb_communes", "population", "taille", "financement_fonctionnement",
             "financement_max_annuel", "departements", "nb_morceaux", "enclaves",
-            "communes_en_chevauchement", "ecart_seuil"]
+            "communes_en_chevauchement", "communes_partagees", "ecart_seuil"]
     return table[cols].sort_values("cpts").reset_index(drop=True)
 
 
@@ -345,23 +379,24 @@ def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, ke
         The groups to report, even those without units.
     """
     pop = com["population"].fillna(0)
-    covered, over = com["nb_cpts"] > 0, com["nb_cpts"] > 1
-    white = ~covered
+    over, white = com["chevauchement"], com["nb_cpts"] == 0
+    divided = com["parts_population"] != ""
+    statuses = [*settings.STATUSES, settings.STATUS_UNKNOWN]
 
-    def total(mask: pd.Series) -> pd.Series:
-        return pop[mask].groupby(group[mask]).sum().reindex(keys, fill_value=0)
+    def total(weight: pd.Series | float) -> pd.Series:
+        return (pop * weight).groupby(group).sum().reindex(keys, fill_value=0)
 
     def count(mask: pd.Series) -> pd.Series:
         return mask.groupby(group).sum().reindex(keys, fill_value=0)
 
-    everyone = total(pd.Series(True, index=com.index))
-    cov, pop_over, pop_white = total(covered), total(over), total(white)
-    by_status = pop[covered].groupby([group[covered], com.loc[covered, "statut"]]).sum()
+    everyone, cov = total(1.0), total(com["part_couverte"])
+    pop_over, pop_white = total(com["part_en_exces"].clip(upper=1)), total(1 - com["part_couverte"])
+    remainder, pop_divided = total((1 - com["part_couverte"]).where(~white, 0.0)), total(divided.astype(float))
+    by_status = pd.concat({s: total(com[f"_couv_{s}"]) for s in statuses}, axis=1).stack()
     n_units, n_over, n_white = count(pd.Series(True, index=com.index)), count(over), count(white)
     n_zones = com.loc[white, "zone_blanche_id"].groupby(group[white]).nunique().reindex(keys, fill_value=0)
     tailles = cpts_tailles.groupby(["group", "taille"]).size()
     n_cpts = cpts_tailles.groupby("group").size()
-    statuses = [*settings.STATUSES, settings.STATUS_UNKNOWN]
     out: dict[str, Chiffres] = {}
     for k in keys:
         t, c = int(round(everyone[k])), int(round(cov[k]))
@@ -381,6 +416,9 @@ def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, ke
             "nb_zones_blanches": int(n_zones[k]),
             "nb_communes_zones_blanches": int(n_white[k]),
             "population_zones_blanches": int(round(pop_white[k])),
+            "nb_communes_partagees": int(count(divided)[k]),
+            "population_communes_partagees": int(round(pop_divided[k])),
+            "population_zones_blanches_infracommunales": int(round(remainder[k])),
         }
     return out
 

@@ -32,7 +32,7 @@ SourcePopulation: TypeAlias = str | Path | pd.DataFrame | Population
 
 
 def lire_perimetres(source: SourcePerimetres, *, majorite: float | None = None, couche: str | None = None,
-                    feuille: str | None = None) -> Perimetres:
+                    feuille: str | None = None, communes_partagees: bool | list[str] = False) -> Perimetres:
     """Read and validate CPTS perimeters, from a file or a table held in memory.
 
     Parameters
@@ -51,6 +51,11 @@ def lire_perimetres(source: SourcePerimetres, *, majorite: float | None = None, 
         The layer to read when a GeoPackage (or a zip) holds several.
     feuille : str, optional
         The sheet to read when a workbook holds several lists of communes.
+    communes_partagees : bool or list of str, optional
+        Communes listed whole in several CPTS are shared between them (equal
+        shares, to be refined) rather than overlaps: all such communes
+        (``True``) or the codes given. A file can also declare shares in a
+        ``part_population`` column (see the README).
 
     Returns
     -------
@@ -75,7 +80,7 @@ def lire_perimetres(source: SourcePerimetres, *, majorite: float | None = None, 
     """
     if isinstance(source, Perimetres):
         return source
-    return read.read_perimeters(source, majority=majorite, layer=couche, sheet=feuille)
+    return read.read_perimeters(source, majority=majorite, layer=couche, sheet=feuille, shared=communes_partagees)
 
 
 def lire_population(source: SourcePopulation) -> Population:

@@ -125,7 +125,7 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
     if args.sortie:
         destination.check_file(Path(args.sortie), inputs, export.PERIMETER_FORMATS, export.is_perimeter_output)
     per = read.read_perimeters(args.fichier, majority=args.majorite, layer=args.couche,
-                               sheet=args.feuille)
+                               sheet=args.feuille, shared=_shared(args))
     checkpoint("lecture")
     pop = _population(args.population)
     journal = Journal()
@@ -167,7 +167,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     inputs = _inputs(args, "perimetres", "population")
     destination.check_folder(Path(args.sortie), inputs)  # before the work, so as not to waste it
     per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
-                               sheet=args.feuille)
+                               sheet=args.feuille, shared=_shared(args))
     checkpoint("lecture")
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
     checkpoint("analyse")
@@ -195,6 +195,10 @@ def cmd_analyse(args: argparse.Namespace) -> int:
           f"({fmt(s['population_en_chevauchement'])} hab.)")
     print(f"  Zones blanches           : {s['nb_zones_blanches']} ({s['nb_communes_zones_blanches']} communes, "
           f"{fmt(s['population_zones_blanches'])} hab.)")
+    if s["nb_communes_partagees"]:
+        print(f"  Communes partagées       : {s['nb_communes_partagees']} "
+              f"({fmt(s['population_communes_partagees'])} hab. ; non couverts : "
+              f"{fmt(s['population_zones_blanches_infracommunales'])} hab.)")
     if s["avertissements"]:
         print("\nAvertissements :")
         for line in s["avertissements"]:
@@ -220,7 +224,7 @@ def cmd_planifier(args: argparse.Namespace) -> int:
         preferer_aci=not args.sans_priorite_aci,
     )
     per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
-                               sheet=args.feuille)
+                               sheet=args.feuille, shared=_shared(args))
     checkpoint("lecture")
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
     checkpoint("analyse")
@@ -243,7 +247,9 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     print(f"  Zones blanches    : {av['nb_zones_blanches']} ({fmt(av['population_zones_blanches'])} hab.) → "
           f"{ap['nb_zones_blanches']}")
     print(f"  Chevauchements    : {av['nb_communes_en_chevauchement']} commune(s) → "
-          f"{ap['nb_communes_en_chevauchement']} ({s['nb_arbitrages_chevauchement']} arbitrage(s) à valider)")
+          f"{ap['nb_communes_en_chevauchement']} ({s['nb_arbitrages_chevauchement']} arbitrage(s) à valider"
+          + (f", {s['nb_communes_partagees_proposees']} commune(s) partagée(s) à valider" if
+             s["nb_communes_partagees_proposees"] else "") + ")")
     print(f"  Extensions        : {s['nb_communes_extension']} commune(s) rattachée(s) à "
           f"{s['nb_cpts_etendues']} CPTS voisine(s)")
     print(f"  Nouvelles CPTS    : {s['nb_nouvelles_cpts']}")
@@ -252,7 +258,8 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     for r in s["cpts"]:
         if not r["nouvelle"] and r["taille_avant"] != r["taille_apres"]:
             after = (f"taille {r['taille_avant']} → {r['taille_apres']}" if r["taille_apres"] is not None
-                     else f"taille {r['taille_avant']} → fusionnée dans une autre CPTS (voir propositions.csv)")
+                     else f"taille {r['taille_avant']} → plus aucune commune propre : fusion ou arbitrage à discuter "
+                     "(voir propositions.csv)")
             print(f"    - {r['cpts']} : {fmt(r['population_avant'])} → {fmt(r['population_apres'])} hab., {after}")
     _print_journal(Journal(avertissements=result.apres.synthese["avertissements"]
                            + result.journal.avertissements))
@@ -320,13 +327,23 @@ def _common_options(p: argparse.ArgumentParser) -> None:
                         "à défaut, une date écrite dans la ligne de titre du fichier")
     p.add_argument("--sans-carte", action="store_true",
                    help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
-    p.add_argument("--majorite", type=_share, default=settings.POLYGON_MAJORITY, metavar="PART",
-                   help="pour les polygones : part de la surface d'une commune qu'une CPTS doit "
-                        "couvrir pour la prendre, entre 0 (exclu) et 1 (défaut : %(default)s)")
+    p.add_argument("--majorite", type=_share, default=None, metavar="PART",
+                   help="pour les polygones : communes entières seulement, chacune à la CPTS qui couvre au "
+                        "moins cette part de sa surface, entre 0 (exclu) et 1 ; par défaut, une commune dont "
+                        f"plusieurs CPTS couvrent chacune au moins {settings.POLYGON_SHARE * 100:.0f}\u00a0%% est partagée, "
+                        f"les autres vont à la CPTS qui en couvre {settings.POLYGON_MAJORITY * 100:.0f}\u00a0%%")
+    p.add_argument("--communes-partagees", nargs="*", metavar="CODE",
+                   help="les communes listées entières dans plusieurs CPTS (ou seulement celles dont le code "
+                        "suit) sont partagées à parts égales entre elles, pas en chevauchement")
     p.add_argument("--couche", metavar="NOM",
                    help="couche à lire quand le fichier (GeoPackage, archive .zip) en contient plusieurs")
     p.add_argument("--feuille", metavar="NOM",
                    help="feuille à lire quand le classeur contient plusieurs listes de communes")
+
+
+def _shared(args: argparse.Namespace) -> bool | list[str]:
+    value = getattr(args, "communes_partagees", None)
+    return False if value is None else (value or True)
 
 
 def _number(text: str) -> float:

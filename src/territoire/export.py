@@ -131,7 +131,9 @@ def write_bytes(data: bytes, path: str | Path) -> None:
 
 #: Formats of ``territoire perimetres --sortie``, by extension.
 PERIMETER_FORMATS = (".csv", ".xlsx")
-_PERIMETER_HEADER = "\ufeffcpts;statut;code_commune;part"
+_PERIMETER_HEADER = "\ufeffcpts;statut;code_commune;part;part_population"
+#: The header written before shared communes existed (still recognised as ours).
+_PERIMETER_HEADER_V1 = "\ufeffcpts;statut;code_commune;part"
 
 
 def perimeter_bytes(table: pd.DataFrame, suffix: str) -> bytes:
@@ -153,7 +155,7 @@ def is_perimeter_output(path: Path) -> bool:
             with zipfile.ZipFile(path) as z:
                 return b"<dc:creator>territoire</dc:creator>" in z.read("docProps/core.xml")
         with open(path, encoding="utf-8", newline="") as fh:
-            return fh.readline().rstrip("\r\n") == _PERIMETER_HEADER
+            return fh.readline().rstrip("\r\n") in (_PERIMETER_HEADER, _PERIMETER_HEADER_V1)
     except (OSError, ValueError, KeyError, UnicodeDecodeError):
         return False
 
@@ -174,7 +176,7 @@ def audit_tables(audit: Audit) -> dict[str, pd.DataFrame]:
         "cpts.csv": audit.cpts,
         "communes.csv": communes[["code_commune", "nom", "departement", "population", "cpts", "nb_cpts",
                                   "statut", "zone_blanche", "zone_blanche_id", "epci_siren", "epci_nom",
-                                  "superficie_km2"]],
+                                  "superficie_km2", "part_couverte", "parts_population"]],
         "chevauchements.csv": audit.chevauchements,
         "chevauchements_paires.csv": audit.chevauchements_paires,
         "zones_blanches.csv": zones,
@@ -184,7 +186,9 @@ def audit_tables(audit: Audit) -> dict[str, pd.DataFrame]:
 
 def normalised(perimeters: pd.DataFrame) -> pd.DataFrame:
     """The normalised perimeter format every command reads."""
-    out = perimeters[["cpts", "statut", "code_commune", "part"]].copy()
+    from .analyse import with_shares
+
+    out = with_shares(perimeters)[["cpts", "statut", "code_commune", "part", "part_population"]].copy()
     out["statut"] = out["statut"].fillna("")
     return out.sort_values(["cpts", "code_commune"], kind="stable").reset_index(drop=True)
 
@@ -205,6 +209,8 @@ def write_audit(audit: Audit, folder: str | Path, extra: dict[str, bytes] | None
 def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """The CSV tables of a plan, by file name."""
     cpts = pd.DataFrame(plan.scenario["cpts"])
+    for col in ("taille_avant", "taille_apres"):  # a size class, blank for a new or emptied CPTS: never "4,0"
+        cpts[col] = cpts[col].astype("Int64")
     return {
         "propositions.csv": plan.propositions,
         "perimetres_proposes.csv": normalised(plan.perimetres),

@@ -86,6 +86,11 @@ class Chiffres(TypedDict):
     nb_zones_blanches: int
     nb_communes_zones_blanches: int
     population_zones_blanches: int
+    #: Communes divided between CPTS (or partly covered), their population, and the
+    #: uncovered remainder of partly covered communes (included in ``population_zones_blanches``).
+    nb_communes_partagees: int
+    population_communes_partagees: int
+    population_zones_blanches_infracommunales: int
 
 
 class ChiffresDepartement(Chiffres):
@@ -211,6 +216,8 @@ class Scenario(TypedDict):
     avant: ChiffresPlan
     apres: ChiffresPlan
     nb_arbitrages_chevauchement: int
+    #: Communes the plan proposes to share between the CPTS claiming them (shares to validate).
+    nb_communes_partagees_proposees: int
     nb_communes_extension: int
     nb_cpts_etendues: int
     nb_nouvelles_cpts: int

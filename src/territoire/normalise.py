@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import harmonise, reference, settings
+from . import harmonise, reference, settings, shares
 from .errors import Journal, TerritoireError
-from .models import Perimetres, Population
+from .models import Perimetres
 
 #: Headers people write, by role (compared after :func:`harmonise.name_key`).
 ALIASES: dict[str, list[str]] = {
@@ -90,21 +90,10 @@ def describe_columns(headers: list[str], roles: dict[str, int], journal: Journal
 
 
 
-def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal,
-                         colonnes: dict[str, str]) -> Perimetres:
-    """A raw table of (CPTS, commune) rows to validated perimeters.
-
-    Names left blank under merged cells are filled down, codes repaired and
-    harmonised (former codes, whole cities), names matched where a code is
-    missing and checked against codes, statuses mapped; each choice and
-    problem goes to ``journal`` with its line and column.
-    """
-    headers = df.attrs["headers"]
-    n = len(df)
-    if n == 0:
-        raise TerritoireError("le tableau n'a aucune ligne de données sous l'en-tête.", path)
-    line = df["_ligne"]
-
+def _cpts_names(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal,
+                colonnes: dict[str, str]) -> pd.Series:
+    """The CPTS name of each row: variants grouped, blanks of merged cells filled where they are merges."""
+    headers, line = df.attrs["headers"], df["_ligne"]
     if "cpts" in roles:
         cpts = df[roles["cpts"]].astype(str).str.strip()
         cpts = _group_name_variants(cpts.mask(cpts.str.lower().isin(BLANK_NAMES), "").replace("", None), journal)
@@ -121,7 +110,25 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
         journal.warn(f"Aucune colonne de nom de CPTS : tout le fichier est lu comme une seule "
                      f"CPTS, « {path.stem} ».")
         colonnes["cpts"] = "(nom du fichier)"
+    return cpts
 
+
+def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal,
+                         colonnes: dict[str, str]) -> Perimetres:
+    """A raw table of (CPTS, commune) rows to validated perimeters.
+
+    Names left blank under merged cells are filled down, codes repaired and
+    harmonised (former codes, whole cities), names matched where a code is
+    missing and checked against codes, statuses mapped; each choice and
+    problem goes to ``journal`` with its line and column.
+    """
+    headers = df.attrs["headers"]
+    n = len(df)
+    if n == 0:
+        raise TerritoireError("le tableau n'a aucune ligne de données sous l'en-tête.", path)
+    line = df["_ligne"]
+
+    cpts = _cpts_names(df, roles, path, journal, colonnes)
     status_raw = (df[roles["statut"]].astype(str).str.strip().replace("", None)
                   if "statut" in roles else pd.Series(None, index=df.index, dtype=object))
     if "statut" in roles and "cpts" in roles:
@@ -144,8 +151,15 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
                      "n'est pas un code INSEE ; ligne ignorée.")
     codes.loc[bad_format, "code"] = None
 
+    share_col = shares.share_column(headers)
+    part_raw = (shares.parse_shares(df[share_col[0]], share_col[1], line, headers[share_col[0]], path)
+                if share_col else pd.Series(np.nan, index=df.index))
+    if share_col:
+        journal.info(f"Colonne « {headers[share_col[0]]} » lue comme part de la population de la commune "
+                     f"dans la CPTS ({share_col[1]}) ; vide : la commune entière.")
+        colonnes["part_population"] = headers[share_col[0]]
     rows = pd.DataFrame({"cpts": cpts, "statut_brut": status_raw, "code": codes["code"],
-                         "nom": names, "_ligne": line})
+                         "nom": names, "_ligne": line, "part_brute": part_raw})
     rows = rows[rows["cpts"].notna()]
     _names_for_unknown_codes(rows, journal)
     _match_missing_codes(rows, roles, df, headers, journal)
@@ -163,7 +177,10 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     rows = _check_names_against_codes(rows, headers, roles, journal)
 
     statut = _statuses(rows, journal)
-    table = rows[["cpts", "code_commune"]].assign(statut=rows["cpts"].map(statut), part=1.0)
+    part_population = (shares.to_fraction(rows["part_brute"], share_col[1], rows["code_commune"], journal)
+                       if share_col else 1.0)
+    table = rows[["cpts", "code_commune"]].assign(statut=rows["cpts"].map(statut), part=1.0,
+                                                  part_population=part_population)
     return _finish(table, rows, journal, path, colonnes)
 
 
@@ -388,106 +405,11 @@ def _finish(table: pd.DataFrame, rows: pd.DataFrame, journal: Journal, path: Pat
         journal.warn(f"CPTS « {table.at[i, 'cpts']} » : la commune {table.at[i, 'code_commune']} "
                      f"({units.at[table.at[i, 'code_commune'], 'nom']}) est dans le département "
                      f"{deps[i]}, les autres surtout dans le {main[table.at[i, 'cpts']]}.")
-    table = (table[["cpts", "statut", "code_commune", "part"]]
-             .astype({"cpts": object, "statut": object, "code_commune": object, "part": "float64"})
+    if "part_population" not in table:
+        table = table.assign(part_population=1.0)
+    table = (table[["cpts", "statut", "code_commune", "part", "part_population"]]
+             .astype({"cpts": object, "statut": object, "code_commune": object, "part": "float64",
+                      "part_population": "float64"})
              .sort_values(["cpts", "code_commune"], kind="stable").reset_index(drop=True))
     return Perimetres(table=table, journal=journal, source=path.name, colonnes=colonnes,
                       communes_coupees=coupees if coupees is not None else pd.DataFrame())
-
-
-#: A population as people write it: ``37000``, ``37 000``, ``37.000``, ``37,000`` (thousands
-#: separators in groups of three), or ``37000,0`` as a spreadsheet exports it. Anything else
-#: (``37,5``, ``1.5e3``) is not a count of inhabitants.
-_POPULATION = re.compile(r"^(\d{1,3}(?:([\s\u00a0\u202f.,'])\d{3})?(?:\2\d{3})*|\d+)(?:[.,]0+)?$")
-#: More than any commune, département or région of France: a typing or export error.
-MAX_POPULATION = 100_000_000
-
-
-def _parse_numbers(values: pd.Series) -> pd.Series:
-    """Counts written with or without thousands separators; NaN where the text is not a count."""
-    text = values.astype(str).str.strip()
-    match = text.str.extract(_POPULATION)[0]
-    digits = match.str.replace(r"[^0-9]", "", regex=True)
-    return pd.to_numeric(digits, errors="coerce")
-
-
-
-def _check_separators(cells: pd.Series, line: pd.Series, header: str, path: Path) -> None:
-    """Refuse a column where ``.`` or ``,`` is a thousands separator on one line and a decimal mark on another.
-
-    ``37.000`` alone is 37 000 inhabitants; next to ``1250.000`` (which can only
-    be a decimal) it could be 37 as well: the column is ambiguous.
-    """
-    text = cells.astype(str).str.strip()
-    for sep, label in ((".", "le point"), (",", "la virgule")):
-        s = re.escape(sep)
-        thousands = text.str.fullmatch(rf"\d{{1,3}}(?:{s}\d{{3}})+")
-        decimal = text.str.fullmatch(rf"\d+{s}\d{{1,2}}|\d+{s}\d{{4,}}|\d{{4,}}{s}\d+")
-        if thousands.any() and decimal.any():
-            i, j = thousands.idxmax(), decimal.idxmax()
-            raise TerritoireError(
-                f"colonne « {header} » : {label} sépare les milliers ligne {line[i]} (« {text[i]} ») mais les "
-                f"décimales ligne {line[j]} (« {text[j]} ») : « {text[i]} » serait lu {text[i].replace(sep, '')} "
-                "ou moins de 1000. Écrivez les populations sans séparateur.", path)
-
-
-def table_to_population(df: pd.DataFrame, roles: dict[str, int], path: Path, journal: Journal) -> Population:
-    """Populations of a raw table (``code;population``, any millésime, codes of any vintage).
-
-    Codes of merged communes are summed into the current commune. A year in
-    the population header (``population_totale_2017``) is taken as its
-    millésime.
-    """
-    headers = df.attrs["headers"]
-    if "code" not in roles:
-        raise TerritoireError("aucune colonne de code INSEE (attendu : « code », « Code INSEE »).", path)
-    if "population" not in roles:
-        numeric = [i for i in range(len(headers)) if i != roles["code"]
-                   and _parse_numbers(df[i]).notna().mean() > 0.9]
-        if not numeric:
-            raise TerritoireError("aucune colonne de population (attendu : « population »).", path)
-        roles["population"] = numeric[0]
-    pop_header = headers[roles["population"]]
-    journal.info(f"Colonne « {headers[roles['code']]} » lue comme code INSEE, « {pop_header} » comme population.")
-    _check_separators(df[roles["population"]], df["_ligne"], pop_header, path)
-    values = _parse_numbers(df[roles["population"]])
-    bad = values.isna() | (values < 0) | (values != values.round())
-    if bad.any():
-        i = bad.idxmax()
-        raise TerritoireError(f"ligne {df.at[i, '_ligne']}, colonne « {pop_header} » : "
-                              f"« {df.at[i, roles['population']]} » n'est pas une population "
-                              "(nombre entier positif attendu, avec ou sans séparateur de milliers).", path)
-    huge = values > MAX_POPULATION
-    if huge.any():
-        i = huge.idxmax()
-        raise TerritoireError(f"ligne {df.at[i, '_ligne']}, colonne « {pop_header} » : "
-                              f"« {df.at[i, roles['population']]} » habitants, plus que la France entière : "
-                              "erreur de saisie ou d'export.", path)
-    codes = harmonise.normalise_code(df[roles["code"]])
-    dup = codes["code"].notna() & codes["code"].duplicated(keep=False)
-    if dup.any():
-        code = codes.loc[dup, "code"].iloc[0]
-        lines = df.loc[dup & (codes["code"] == code), "_ligne"].tolist()
-        raise TerritoireError(f"le code INSEE {code} apparaît deux fois (lignes {lines[0]} et {lines[1]}) : "
-                              "sa population serait comptée deux fois. Gardez une seule ligne par commune.",
-                              path)
-    harm = harmonise.harmonise_codes(codes["code"].fillna(""))
-    unknown = harm["nature"] == "inconnu"
-    for i in harm.index[unknown]:
-        journal.warn(f"Ligne {df.at[i, '_ligne']} : code INSEE « {codes.at[i, 'brut']} » inconnu ; ignoré.")
-    city = harm["nature"] == "ville"
-    if city.any():
-        for code in sorted(set(harm.loc[city, "code_source"])):
-            journal.warn(f"Code {code} (ville entière) : sa population ne peut pas être répartie "
-                         "entre arrondissements ; donnez les arrondissements. Ignoré.")
-    harm = harm[~unknown & ~city]
-    pops = values.loc[harm.index].astype("int64")
-    merged = harm.groupby("code_commune")["code_source"].nunique()
-    for code in merged[merged > 1].index:
-        srcs = sorted(harm.loc[harm["code_commune"] == code, "code_source"])
-        journal.info(f"Populations des codes {', '.join(srcs)} additionnées pour {code} "
-                     f"({reference.units().at[code, 'nom']}).")
-    series = pops.groupby(harm["code_commune"]).sum().astype("int64").sort_index().rename("population")
-    year = re.search(r"(19|20)\d{2}", pop_header)
-    return Population(valeurs=series, millesime=year.group(0) if year else None,
-                      journal=journal, source=path.name)

@@ -12,9 +12,10 @@ import networkx as nx
 import pandas as pd
 
 from . import analyse as an
-from . import settings
+from . import settings, shares
 from .formats import nombre
 from .models import Parametres
+from .shares import label
 
 
 def km(m: float) -> str:
@@ -47,11 +48,16 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
     """
     sets = members.groupby("cpts")["code_commune"].agg(set).to_dict()
     rank = members.groupby("cpts")["rang"].first().to_dict()
+    weights = share_weights(members)
     pop_of = units["population"].fillna(0)
     proposals = merge_nested(sets, pop_of)
     for code in sorted(overlaps, key=lambda c: (-pop_of.get(c, 0), c)):
         claim = sorted(c for c, s in sets.items() if code in s)
         if len(claim) < 2:
+            continue
+        shared = _share_city(code, claim, weights, float(pop_of.get(code, 0.0)), units)
+        if shared:
+            proposals += shared
             continue
         border = {c: sum(g.edges[code, v]["longueur"] for v in g.neighbors(code) if v in sets[c] and v != code)
                   for c in claim}
@@ -82,9 +88,76 @@ def settle_overlaps(members: pd.DataFrame, overlaps: list[str], g: nx.Graph, uni
             "motif": (f"Commune revendiquée par {len(claim)} CPTS ({', '.join(f'« {c} »' for c in claim)}). "
                       f"Proposée à « {winner} » : {why}. À arbitrer par le groupe de travail.{note}"),
         })
-    kept = pd.DataFrame([(c, code) for c, s in sets.items() for code in s], columns=["cpts", "code_commune"])
-    out = kept.merge(members.drop(columns="code_commune").drop_duplicates("cpts"), on="cpts", how="left")
+    proposals += _share_remainders(sets, weights, pop_of, units)
+    kept = pd.DataFrame([(c, code, weights.get((c, code), 1.0)) for c, s in sets.items() for code in s],
+                        columns=["cpts", "code_commune", "part_population"])
+    out = kept.merge(members.drop(columns=["code_commune", "part_population"], errors="ignore")
+                     .drop_duplicates("cpts"), on="cpts", how="left")
     return out, proposals
+
+
+def share_weights(members: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Declared population shares, (CPTS, code) -> share, for the memberships of part of a commune."""
+    if "part_population" not in members:
+        return {}
+    part = members[members["part_population"].fillna(1.0) < 1]
+    return {(c, code): float(w) for c, code, w in zip(part["cpts"], part["code_commune"], part["part_population"])}
+
+
+def _share_city(code: str, claim: list[str], weights: dict[tuple[str, str], float], pop: float,
+                units: pd.DataFrame) -> list[dict]:
+    """Proposals sharing a city claimed by several CPTS, instead of giving it whole to one (``weights`` updated).
+
+    Declared shares summing over 100 % are scaled down to 100 %; a commune of at
+    least ``settings.POPULATION_VILLE_PARTAGEE`` inhabitants claimed whole is
+    shared in equal parts, to be refined by the working group. Smaller
+    communes: no proposal here (one CPTS takes the commune).
+    """
+    declared = {c: weights.get((c, code), 1.0) for c in claim}
+    total = sum(declared.values())
+    if any(w < 1 for w in declared.values()):
+        new = {c: w / total for c, w in declared.items()}
+        why = (f"parts déclarées ({', '.join(f'« {c} » : {label(w)}' for c, w in declared.items())}) qui font "
+               f"{label(total)} : ramenées à 100 % au prorata")
+    elif pop >= settings.POPULATION_VILLE_PARTAGEE:
+        new = dict.fromkeys(claim, 1 / len(claim))
+        why = (f"ville de {nombre(pop)} hab. revendiquée entière par {len(claim)} CPTS qui ne sont pas incluses "
+               "l'une dans l'autre : une grande ville se partage par quartier ; parts égales proposées, à préciser "
+               "par quartier (IRIS) par le groupe de travail")
+    else:
+        return []
+    weights.update({(c, code): round(w, 6) for c, w in new.items()})
+    name = str(units.at[code, "nom"]) if code in units.index else code
+    return [{"code_commune": code, "action": "partage_commune", "cpts_cible": c,
+             "alternative": " | ".join(o for o in claim if o != c), "part_population": round(new[c], 6),
+             "motif": (f"{name} partagée : {label(new[c])} de sa population à « {c} » ({why}).")}
+            for c in claim]
+
+
+def _share_remainders(sets: dict[str, set[str]], weights: dict[tuple[str, str], float], pop: pd.Series,
+                      units: pd.DataFrame) -> list[dict]:
+    """The uncovered remainder of a shared commune goes to the CPTS sharing it, in proportion to their shares."""
+    totals: dict[str, float] = {}
+    for (c, code), w in weights.items():
+        if code in sets.get(c, set()):
+            totals[code] = totals.get(code, 0.0) + w
+    proposals = []
+    for code, total in sorted(totals.items()):
+        if total >= shares.WHOLE:
+            continue
+        holders = sorted(c for c in sets if code in sets[c])
+        rest = 1 - total
+        for c in holders:
+            w = weights.get((c, code), 1.0)
+            weights[(c, code)] = round(w / total, 6)
+            proposals.append({
+                "code_commune": code, "action": "partage_commune", "cpts_cible": c,
+                "alternative": " | ".join(o for o in holders if o != c), "part_population": weights[(c, code)],
+                "motif": (f"Reste non couvert de {units.at[code, 'nom']} ({label(rest)}, "
+                          f"{nombre(float(pop.get(code, 0)) * rest)} hab.) réparti entre les CPTS qui partagent la "
+                          f"commune, au prorata de leurs parts : « {c} » passe de {label(w)} à "
+                          f"{label(weights[(c, code)])}. Jamais une nouvelle CPTS dans une ville déjà partagée.")})
+    return proposals
 
 
 def nested_projects(sets: dict[str, set[str]]) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from . import graph, settings
 from .errors import Journal
 from .formats import nombre, pourcentage
 from .models import Audit, ChiffresPlan, CptsAvantApres, Parametres, Perimetres, Plan, Population, Scenario
-from .overlaps import km, settle_overlaps
+from .overlaps import km, settle_overlaps, share_weights
 from .partition import Cibles, PartitionBlocs, cibles
 
 # --- Extensions ------------------------------------------------------------------
@@ -156,7 +156,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     Plan
     """
     params, journal, scope = params or Parametres(), Journal(), audit.synthese["perimetre"]
-    per = audit.perimetres.drop_duplicates(["cpts", "code_commune"]).copy()
+    per = an.with_shares(audit.perimetres).drop_duplicates(["cpts", "code_commune"]).copy()
     per["rang"] = per["statut"].map(settings.STATUS_RANK).fillna(-1)
     involved = set(per["code_commune"].tolist()) | set(audit.communes["code_commune"].tolist())
     g = nx.Graph()
@@ -169,7 +169,8 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     statut = per.groupby("cpts")["statut"].first().to_dict()
     rank = {c: settings.STATUS_RANK.get(s, -1) if isinstance(s, str) else -1 for c, s in statut.items()}
     pop = units["population"].fillna(0)
-    m = members.assign(population=members["code_commune"].map(pop),
+    weights = share_weights(members)
+    m = members.assign(population=members["code_commune"].map(pop) * members["part_population"],
                        departement=members["code_commune"].map(units["departement"]),
                        epci=members["code_commune"].map(units["epci_siren"]))
     pops = m.groupby("cpts")["population"].sum().astype(float).to_dict()
@@ -211,7 +212,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
             new_groups += [(grp, f"{zid} : {why}", target) for grp in _partition(rest, g, pop, units, target)]
 
     _name_new_cpts(new_groups, sets, statut, units, pop, proposals)
-    perimeters, props = _assemble(sets, statut, proposals, units)
+    perimeters, props = _assemble(sets, statut, proposals, units, weights)
     after = an.audit(perimeters, units, scope, edges, Journal())
     scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
     return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
@@ -265,16 +266,19 @@ def _name_new_cpts(new_groups: list[tuple[list[str], str, Cibles]], sets: dict[s
 
 
 def _assemble(sets: dict[str, set[str]], statut: dict[str, object], proposals: list[dict],
-              units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The proposed perimeters (normalised) and the table of proposals, sorted."""
-    perimeters = pd.DataFrame([(c, statut.get(c), code) for c, s in sets.items() for code in s],
-                              columns=["cpts", "statut", "code_commune"]).assign(part=1.0)
+              units: gpd.GeoDataFrame, weights: dict[tuple[str, str], float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The proposed perimeters (normalised, with the shares of shared communes) and the proposals, sorted."""
+    perimeters = pd.DataFrame([(c, statut.get(c), code, weights.get((c, code), 1.0))
+                               for c, s in sets.items() for code in s],
+                              columns=["cpts", "statut", "code_commune", "part_population"]).assign(part=1.0)
     perimeters = (perimeters.astype({"cpts": object, "statut": object, "code_commune": object})
                   .sort_values(["cpts", "code_commune"]).reset_index(drop=True))
-    props = pd.DataFrame(proposals, columns=["code_commune", "action", "cpts_cible", "alternative", "motif"])
+    props = pd.DataFrame(proposals, columns=["code_commune", "action", "cpts_cible", "alternative", "part_population",
+                                             "motif"])
+    props["part_population"] = props["part_population"].astype("float64").fillna(1.0)
     props.insert(1, "nom", props["code_commune"].map(units["nom"]))
     props.insert(2, "population", props["code_commune"].map(units["population"]).round().astype("Int64"))
-    order = {"arbitrage_chevauchement": 0, "extension": 1, "nouvelle_cpts": 2}
+    order = {"arbitrage_chevauchement": 0, "partage_commune": 1, "extension": 2, "nouvelle_cpts": 3}
     props = props.sort_values(["action", "cpts_cible", "code_commune"],
                               key=lambda s: s.map(order) if s.name == "action" else s).reset_index(drop=True)
     return perimeters, props
@@ -350,6 +354,7 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
         "avant": ChiffresPlan(**{k: before.synthese[k] for k in keys}),  # type: ignore[literal-required,typeddict-item]
         "apres": ChiffresPlan(**{k: after.synthese[k] for k in keys}),  # type: ignore[literal-required,typeddict-item]
         "nb_arbitrages_chevauchement": int(counts.get("arbitrage_chevauchement", 0)),
+        "nb_communes_partagees_proposees": int(props.loc[props["action"] == "partage_commune", "code_commune"].nunique()),
         "nb_communes_extension": int(counts.get("extension", 0)),
         "nb_cpts_etendues": int(props.loc[props["action"] == "extension", "cpts_cible"].nunique()),
         "nb_nouvelles_cpts": int(props.loc[props["action"] == "nouvelle_cpts", "cpts_cible"].nunique()),

@@ -19,6 +19,7 @@ from . import reference, settings
 from .errors import Journal, TerritoireError
 from .models import Perimetres
 from .normalise import ROLE_LABELS, _finish, _statuses, detect_roles
+from .shares import label, polygon_shares
 
 #: Plausible bounds (xmin, ymin, xmax, ymax) of French territory per CRS, to
 #: recognise a layer whose projection is not declared.
@@ -34,10 +35,10 @@ _CRS_BOUNDS: list[tuple[int, tuple[float, float, float, float], str]] = [
 
 def _guess_crs(gdf: gpd.GeoDataFrame, path: Path, journal: Journal) -> gpd.GeoDataFrame:
     xmin, ymin, xmax, ymax = gdf.total_bounds
-    for epsg, (bx0, by0, bx1, by1), label in _CRS_BOUNDS:
+    for epsg, (bx0, by0, bx1, by1), name in _CRS_BOUNDS:
         if xmin >= bx0 and ymin >= by0 and xmax <= bx1 and ymax <= by1:
             journal.warn(f"Projection non déclarée : les coordonnées ({xmin:.0f}, {ymin:.0f}) "
-                         f"correspondent à {label} (EPSG:{epsg}), retenue.")
+                         f"correspondent à {name} (EPSG:{epsg}), retenue.")
             return gdf.set_crs(epsg)
     raise TerritoireError(f"projection non déclarée (fichier .prj absent ?) et coordonnées "
                           f"({xmin:.1f}, {ymin:.1f}, {xmax:.1f}, {ymax:.1f}) qui ne correspondent à "
@@ -52,6 +53,7 @@ def layer_to_perimeters(gdf: gpd.GeoDataFrame, path: Path, journal: Journal, *,
     Communes cut by a border are listed with their share; shares under
     :data:`settings.POLYGON_SLIVER` are generalisation slivers and ignored.
     """
+    explicit = majority
     majority = settings.POLYGON_MAJORITY if majority is None else majority
     if not 0 < majority <= 1:  # also refuses NaN
         raise TerritoireError(f"part majoritaire {majority} hors de ]0, 1] : une commune va à la CPTS qui couvre "
@@ -90,11 +92,14 @@ def layer_to_perimeters(gdf: gpd.GeoDataFrame, path: Path, journal: Journal, *,
                               "statut_brut": (gdf[headers[roles["statut"]]].to_numpy()[keep]
                                               if "statut" in roles else None)},
                              geometry=geoms[keep], crs=gdf.crs)
-    shares = attribute_communes(layer)
-    kept = shares[shares["part"] >= majority].copy()
-    cut = shares[(shares["part"] < 1 - settings.POLYGON_SLIVER)].copy()
+    areas = attribute_communes(layer)
+    kept = polygon_shares(areas, explicit)
+    cut = areas[(areas["part"] < 1 - settings.POLYGON_SLIVER)].copy()
+    taken = kept.set_index(["cpts", "code_commune"])["part_population"]
     for _, r in cut.sort_values(["cpts", "code_commune"]).iterrows():
-        verb = "retenue" if r["part"] >= majority else "non retenue"
+        share = taken.get((r["cpts"], r["code_commune"]))
+        verb = ("non retenue" if share is None else "retenue" if share >= 1
+                else f"partagée, part de population {label(share)} (approchée par la surface)")
         journal.info(f"CPTS « {r['cpts']} » : commune {r['code_commune']} coupée par le périmètre "
                      f"({r['part']:.0%} de sa surface), {verb}.")
     if kept.empty:
@@ -103,7 +108,7 @@ def layer_to_perimeters(gdf: gpd.GeoDataFrame, path: Path, journal: Journal, *,
     rows = kept.merge(layer.drop(columns="geometry").drop_duplicates("cpts"), on="cpts", how="left")
     rows["code_source"] = rows["code_commune"]
     statut = _statuses(rows, journal)
-    table = rows[["cpts", "code_commune", "part"]].assign(statut=rows["cpts"].map(statut))
+    table = rows[["cpts", "code_commune", "part", "part_population"]].assign(statut=rows["cpts"].map(statut))
     for name in sorted(set(layer["cpts"]) - set(table["cpts"])):
         journal.warn(f"CPTS « {name} » : aucune commune couverte à plus de {majority:.0%} ; absente du résultat.")
     return _finish(table, rows, journal, path, colonnes, coupees=cut.reset_index(drop=True))

@@ -16,7 +16,7 @@ from typing import TypeAlias
 import geopandas as gpd
 import pandas as pd
 
-from . import normalise, polygons, readers
+from . import normalise, polygons, populations, readers, shares
 from .errors import Journal
 from .models import Perimetres, Population
 
@@ -34,7 +34,7 @@ def _is_layer(frame: pd.DataFrame) -> bool:
 
 
 def read_perimeters(source: Source, *, majority: float | None = None, layer: str | None = None,
-                    sheet: str | None = None) -> Perimetres:
+                    sheet: str | None = None, shared: bool | list[str] = False) -> Perimetres:
     """Read perimeters (a file, a table or a polygon layer) into the validated, normalised table.
 
     Parameters
@@ -45,13 +45,19 @@ def read_perimeters(source: Source, *, majority: float | None = None, layer: str
         table in memory with the columns a file would have (codes as text or
         integers, former codes allowed); or CPTS polygons in any CRS.
     majority : float, optional
-        For polygons: share of a commune's area a perimeter must cover to take
-        the commune (default ``settings.POLYGON_MAJORITY``, read at call time).
+        For polygons: take whole communes only, each going to the perimeter
+        covering at least this share of its area. By default a commune of which
+        several perimeters hold at least ``settings.POLYGON_SHARE`` is shared
+        between them, others go to the perimeter holding
+        ``settings.POLYGON_MAJORITY`` (both read at call time).
     layer : str, optional
         The layer to read in a GeoPackage (or the Shapefile in a zip) holding
         several; required then, since reading the first would ignore the others.
     sheet : str, optional
         The sheet to read in a workbook holding several lists of communes.
+    shared : bool or list of str, optional
+        Communes listed whole in several CPTS are shared (equal shares) rather
+        than overlaps: all of them (``True``) or those listed.
 
     Returns
     -------
@@ -63,6 +69,13 @@ def read_perimeters(source: Source, *, majority: float | None = None, layer: str
         When the source cannot be read as perimeters (message in French naming
         the file, line or column and value).
     """
+    per = _read_perimeters(source, majority=majority, layer=layer, sheet=sheet)
+    if shared:
+        per.table = shares.declare_shared(per.table, None if shared is True else list(shared), per.journal)
+    return per
+
+
+def _read_perimeters(source: Source, *, majority: float | None, layer: str | None, sheet: str | None) -> Perimetres:
     journal = Journal()
     if isinstance(source, pd.DataFrame):
         if _is_layer(source):
@@ -98,4 +111,4 @@ def read_population(source: Source, *, sheet: str | None = None) -> Population:
     else:
         path = Path(source)
         df, roles = readers.read_grid(path, journal, sheet=sheet)
-    return normalise.table_to_population(df, roles, path, journal)
+    return populations.table_to_population(df, roles, path, journal)

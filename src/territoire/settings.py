@@ -136,6 +136,12 @@ ADJACENCY_TOLERANCE_M = 20.0
 POLYGON_MAJORITY = 0.5
 #: Shares below this are slivers of generalisation, not a border crossing.
 POLYGON_SLIVER = 0.02
+#: Share of a commune's area from which a CPTS polygon holds part of it: two or more such
+#: CPTS share the commune (population shares approximated by area shares).
+POLYGON_SHARE = 0.2
+#: Population from which a commune claimed whole by several CPTS that are not nested is
+#: proposed as shared by the planner rather than given to one of them.
+POPULATION_VILLE_PARTAGEE = 100_000
 
 # --- White zones -------------------------------------------------------------
 

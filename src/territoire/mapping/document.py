@@ -28,7 +28,8 @@ JOIN = " | "
 LARGE = 3000
 DETAIL_ZOOM = 9
 ACTION_LABELS = {"extension": "Extension proposée", "nouvelle_cpts": "Nouvelle CPTS proposée",
-                 "arbitrage_chevauchement": "Chevauchement à arbitrer"}
+                 "arbitrage_chevauchement": "Chevauchement à arbitrer",
+                 "partage_commune": "Commune partagée (parts à valider)"}
 
 
 def _text(v: object) -> str:
@@ -175,6 +176,9 @@ def _commune_columns(data: MapData, com: pd.DataFrame, geoms: gpd.GeoSeries, num
     statuses = list(settings.STATUSES) + [settings.STATUS_UNKNOWN]
     cpts_lists = data.cpts_lists(com)
     members = [[numbers[n] for n in names if n in numbers] for names in cpts_lists]
+    parts = [[p for n, p in zip(names, labels) if n in numbers] if labels else []
+             for names, labels in zip(cpts_lists, _parts(com))]
+    shared = _shared_mask(com).astype(int).tolist()
     if data.plan:
         tint_of = {c: i for i, c in enumerate(style.PLAN_PALETTE)}
         first = [colours.get(n[0], "") if n and n[0] else "" for n in cpts_lists]
@@ -191,7 +195,7 @@ def _commune_columns(data: MapData, com: pd.DataFrame, geoms: gpd.GeoSeries, num
         "code": com["code_commune"].astype(str).tolist(), "nom": com["nom"].map(_text).tolist(),
         "pop": com["population"].fillna(-1).round().astype(np.int64).tolist(),
         "statut": [statuses.index(s) if s in statuses else -1 for s in com["statut"].fillna("").astype(str)],
-        "cpts": members, "teinte": tint, "action": action_idx,
+        "cpts": members, "parts": parts, "partagee": shared, "teinte": tint, "action": action_idx,
         "zone": [zones.get(z, -1) for z in com["zone_blanche_id"].fillna("").astype(str)],
         "x": xy[:, 0].tolist(), "y": xy[:, 1].tolist(),
         "geo": encode(geoms.loc[com["code_commune"]].to_numpy(), scale),
@@ -265,6 +269,25 @@ def map_document(data: MapData, layers: Layers, legend: list[dict]) -> dict:
     }
 
 
+def _parts(com: pd.DataFrame) -> list[list[str]]:
+    """The population share labels of each commune (``45 %``), in the order of its CPTS names; empty if whole."""
+    col = com["parts_population"] if "parts_population" in com else pd.Series("", index=com.index)
+    return [p.split(JOIN) if p else [] for p in col.fillna("").astype(str)]
+
+
+def _share_value(label: str) -> float:
+    try:
+        return float(label.replace("\u00a0", "").replace("%", "").replace(",", ".").strip())
+    except ValueError:
+        return 0.0
+
+
+def _shared_mask(com: pd.DataFrame) -> pd.Series:
+    """Communes divided between CPTS by declared shares (not overlaps: the shares sum to 100 % or less)."""
+    parts = _parts(com)
+    return pd.Series([bool(p) and sum(map(_share_value, p)) <= 100.5 for p in parts], index=com.index)
+
+
 def legend(data: MapData) -> list[dict]:
     """Legend rows: a swatch (fill, edge, dashes, pattern) or a line, and a French label."""
     rows: list[dict] = []
@@ -283,6 +306,9 @@ def legend(data: MapData) -> list[dict]:
         if (data.communes["statut"] == settings.STATUS_UNKNOWN).any():
             row(style.STATUS_FILLS[settings.STATUS_UNKNOWN], "#555555", settings.STATUS_LABELS["inconnu"])
         row("#ffffff", style.OVERLAP_EDGE, "Commune dans plusieurs CPTS (croisillons)", motif="croisillons")
+    if _shared_mask(data.communes).any():
+        row("#ffffff", style.CPTS_EDGE, "Commune partagée entre CPTS, par quartier (rayures ; parts dans l'infobulle)",
+            motif="rayures")
     if data.communes["zone_blanche"].astype(bool).any() or not data.plan:
         row(style.WHITE_ZONE_FILL, style.WHITE_ZONE_EDGE, "Zone blanche : aucune CPTS (hachures, un contour par zone)",
             dash=True, motif="hachures")

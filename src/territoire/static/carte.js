@@ -45,6 +45,7 @@
       g.lineWidth = name === "hachures" ? 1.2 : 1.6;
       g.beginPath();
       g.moveTo(-1, 11); g.lineTo(11, -1); g.moveTo(-6, 6); g.lineTo(6, -6); g.moveTo(4, 16); g.lineTo(16, 4);
+      if (name === "rayures") { g.strokeStyle = D.style.cpts_bord; g.lineWidth = 1.4; g.beginPath(); g.moveTo(2, -1); g.lineTo(2, 11); g.moveTo(7, -1); g.lineTo(7, 11); }
       if (name === "croisillons") { g.moveTo(-1, -1); g.lineTo(11, 11); g.moveTo(-6, 4); g.lineTo(6, 16); g.moveTo(4, -6); g.lineTo(16, 6); }
       g.stroke();
       motifs[name] = ctx.createPattern(c, "repeat");
@@ -115,14 +116,21 @@
     if (D.plan) { s.fillOpacity = (a === 0 || a === 1) ? 0.9 : 0.45; }
     if (a === 0) { s.color = "#000000"; s.weight = 1.5; s.dashArray = "4 3"; }
     if (C.zone[i] >= 0 || t < 0) { s.fillColor = "#ffffff"; s.fillOpacity = 1; s.motif = "hachures"; }
-    if (C.cpts[i].length > 1 || a === 2) { s.motif = "croisillons"; s.color = D.style.chevauchement_bord; s.weight = 2; }
+    if ((C.cpts[i].length > 1 && !C.partagee[i]) || a === 2) { s.motif = "croisillons"; s.color = D.style.chevauchement_bord; s.weight = 2; }
+    else if (C.partagee[i]) { s.motif = "rayures"; s.color = D.style.cpts_bord; s.weight = 1.5; }
     return s;
   }
   function cptsNames(i) { return C.cpts[i].map(function (n) { return D.cpts[n - 1].nom; }); }
   function communeRows(i) {
     var z = C.zone[i], rows = [["Code INSEE", C.code[i]], ["Population", fmt(C.pop[i]) + " hab."]];
     if (C.cpts[i].length) {
-      rows.push([C.cpts[i].length > 1 ? "CPTS (plusieurs)" : "CPTS", cptsNames(i).join(" | ")]);
+      if (C.parts[i].length) {
+        rows.push([C.partagee[i] ? "CPTS (commune partagée)" : "CPTS (parts en excès)", cptsNames(i).map(function (n, k) {
+          return n + " : " + C.parts[i][k] + " de la population";
+        }).join(" | ")]);
+      } else {
+        rows.push([C.cpts[i].length > 1 ? "CPTS (plusieurs)" : "CPTS", cptsNames(i).join(" | ")]);
+      }
       rows.push(["N° sur la carte", C.cpts[i].join(", ")]);
     } else {
       rows.push(["CPTS", z >= 0 ? "aucune : zone blanche " + D.zones[z].id : "aucune"]);
@@ -311,7 +319,8 @@
       box.style.backgroundColor = r.fond;
       box.style.border = "3px " + (r.tirets ? "dashed " : "solid ") + r.bord;
       if (r.motif) {
-        box.style.backgroundImage = "repeating-linear-gradient(45deg, transparent 0 4px, " + r.bord + " 4px 6px)"
+        box.style.backgroundImage = "repeating-linear-gradient(" + (r.motif === "rayures" ? "90deg" : "45deg")
+          + ", transparent 0 4px, " + r.bord + " 4px 6px)"
           + (r.motif === "croisillons" ? ", repeating-linear-gradient(-45deg, transparent 0 4px, " + r.bord + " 4px 6px)" : "");
       }
     }
