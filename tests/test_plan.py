@@ -75,6 +75,32 @@ def test_extension_prefers_the_same_epci():
     assert taken["01"][0] == "A" and taken["01"][2]
 
 
+def test_every_candidate_is_explained_with_why_it_was_refused():
+    # A (30 000 hab.) and B (10 000) border commune 01 (15 000): A would change taille, B takes it.
+    g = grid(1, 3)
+    units = units_for(g, pop=15_000)
+    units.loc["00", "population"], units.loc["02", "population"] = 30_000.0, 10_000.0
+    considered: dict = {}
+    params = plan.Parametres()
+    taken = plan.extend(["01"], {"A": {"00"}, "B": {"02"}}, {"A": 30_000.0, "B": 10_000.0}, g, units,
+                        {"A": {"99"}, "B": {"99"}}, {"A": {"E"}, "B": {"E"}}, {"A": 0, "B": 0}, params,
+                        considered=considered)
+    assert taken["01"][0] == "B"
+    assert considered["01"]["A"][2] == 45_000 and considered["01"]["A"][3].startswith("passerait de la taille 1 à 2")
+    alternative, text = plan.candidates_text("01", "B", considered)
+    assert alternative == "A"
+    assert "« A » (1,0\u00a0km de frontière, même EPCI, 45\u202f000 hab. après) : passerait de la taille 1 à 2" in text
+
+
+def test_same_epci_means_the_epci_the_cpts_held_before_the_plan():
+    # B grows into 01 (EPCI "EX"), then 02 (also "EX"): 02 is not "same EPCI" for B, which did not hold EX before.
+    g = grid(1, 4)
+    units = units_for(g, pop=1_000, epci=lambda n: "EB" if n == "00" else ("EX" if n in ("01", "02") else "EA"))
+    taken, _ = run_extend(g, units, {"B": {"00"}, "A": {"03"}}, ["01", "02"])
+    assert taken["01"] == ("B", 1000.0, False)
+    assert not taken["02"][2]
+
+
 def test_a_large_zone_becomes_new_cpts_each_above_the_floor():
     g = grid(6, 6)
     pop = {n: 2_000.0 for n in g}
@@ -116,7 +142,8 @@ def check_plan_result(folder, scope, before_pieces=None):
         assert pieces <= before_pieces.get(name, 1), name
     props = export.read_csv(folder / "propositions.csv")
     assert props["motif"].notna().all() and (props["motif"].str.len() > 30).all()
-    assert set(props["action"]) <= {"extension", "nouvelle_cpts", "arbitrage_chevauchement"}
+    assert set(props["action"]) <= {"extension", "nouvelle_cpts", "arbitrage_chevauchement", "partage_commune"}
+    assert props["alternative"].notna().all() and (props["alternative"].str.len() > 0).all()
     return s, props
 
 

@@ -37,28 +37,35 @@ from .partition import Cibles, PartitionBlocs, cibles
 
 # --- Extensions ------------------------------------------------------------------
 
+#: Per commune of a small zone, each CPTS considered: (border m, same original EPCI, population after, refusal).
+Candidates = dict[str, dict[str, tuple[float, bool, float, str | None]]]
+
+
 def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g: nx.Graph,
            units: pd.DataFrame, cpts_deps: dict[str, set[str]], cpts_epcis: dict[str, set[str]],
            rank: dict[str, int], params: Parametres,
-           owner: dict[str, str] | None = None) -> dict[str, tuple[str, float, bool]]:
+           owner: dict[str, str] | None = None, considered: Candidates | None = None) -> dict[str, tuple[str, float, bool]]:
     """Grow neighbouring CPTS into a white zone, one commune at a time.
 
     A commune can only join a CPTS it borders, so every perimeter stays in
     one piece. The CPTS grow together, ring by ring (a commune goes to the
     CPTS it is fewest steps away from, as in a Voronoi diagram on the graph);
     within a ring, the longest shared border with the CPTS wins (doubled when
-    the commune shares an EPCI with it), then maturity, then name.
+    the commune is in an EPCI the CPTS held before the plan), then maturity,
+    then name.
 
     Returns
     -------
     dict
         code -> (cpts, shared border in metres, same EPCI) for the communes taken.
-        ``sets``, ``pops``, ``cpts_deps``, ``cpts_epcis`` and ``owner`` (code -> CPTS,
-        built from ``sets`` when not given) are updated in place.
+        ``sets``, ``pops``, ``cpts_deps`` and ``owner`` (code -> CPTS, built from
+        ``sets`` when not given) are updated in place; ``considered`` receives
+        every candidate of every commune, with the reason it was refused.
     """
     zone_set = set(zone)
     if owner is None:
         owner = {c: name for name, s in sets.items() for c in s}
+    considered = {} if considered is None else considered
     local = units.loc[sorted(zone_set)]  # plain dicts: Series lookups cost more than the search itself
     epci = local["epci_siren"].to_dict()
     dep = local["departement"].to_dict()
@@ -89,21 +96,53 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
             push(code, name, level)  # the CPTS grew around it since: rescore
             continue
         new_pop = pops[name] + pop[code]
-        if not params.franchir_seuil_taille and an.taille(new_pop) != an.taille(pops[name]):
-            continue
-        if new_pop > params.population_max_cpts:
-            continue
-        if not params.franchir_departement and dep[code] not in cpts_deps[name]:
-            continue
+        refusal = _refusal(pops[name], new_pop, dep[code], cpts_deps[name], params)
         same = epci.get(code) in cpts_epcis[name]
+        considered.setdefault(code, {})[name] = (b, same, new_pop, refusal)
+        if refusal:
+            continue
+        for o in sorted({owner[v] for v in g.neighbors(code) if v in owner} - {name}):
+            if o in sets and o not in considered[code]:  # the other CPTS bordering it, for the motive
+                after = pops[o] + pop[code]
+                considered[code][o] = (border(code, o), epci.get(code) in cpts_epcis[o], after,
+                                       _refusal(pops[o], after, dep[code], cpts_deps[o], params))
         taken[code] = (name, b, same)
         owner[code] = name
         sets[name].add(code)
         pops[name] = new_pop
-        cpts_epcis[name].add(epci.get(code))
         for v in g.neighbors(code):
             push(v, name, level + 1)
     return taken
+
+
+def _refusal(before: float, after: float, dep: str, deps: set[str], params: Parametres) -> str | None:
+    """Why a CPTS may not take a commune, or ``None``."""
+    if not params.franchir_seuil_taille and an.taille(after) != an.taille(before):
+        funding = settings.funding_max()
+        return (f"passerait de la taille {an.taille(before)} à {an.taille(after)} "
+                f"({nombre(funding[an.taille(after)] - funding[an.taille(before)])} €/an de plus au plus)")
+    if after > params.population_max_cpts:
+        return f"dépasserait {nombre(params.population_max_cpts)} hab."
+    if not params.franchir_departement and dep not in deps:
+        return f"autre département ({dep})"
+    return None
+
+
+def candidates_text(code: str, chosen: str | None, considered: Candidates) -> tuple[str, str]:
+    """The other candidates of a commune, for ``alternative``, and a sentence on each (why not chosen)."""
+    others = sorted((n for n in considered.get(code, {}) if n != chosen), key=lambda n: (-considered[code][n][0], n))
+    if not others:
+        return "aucune", " Seule CPTS qui la borde au moment du rattachement."
+    parts = []
+    for n in others:
+        b, same, after, refusal = considered[code][n]
+        facts = f"{km(b)} de frontière{', même EPCI' if same else ''}, {nombre(after)} hab. après"
+        kept = considered[code].get(chosen or "")
+        why = (refusal or ("frontière commune plus courte" if kept and b < kept[0] else
+                           "la CPTS retenue la bordait plus tôt (croissance anneau par anneau) ou à meilleur "
+                           "rang (même EPCI, statut)"))
+        parts.append(f"« {n} » ({facts}) : {why}")
+    return " | ".join(others), " Autres candidates : " + " ; ".join(parts) + "."
 
 
 # --- Whole plan --------------------------------------------------------------------------
@@ -183,24 +222,43 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         epcis.setdefault(c, set())
     owner = {code: c for c, s in sets.items() for code in s}
 
-    new_groups: list[tuple[list[str], str, Cibles]] = []
-    zones = audit.zones_blanches.sort_values("zone_blanche_id")
     home = fragments_home(audit, units, g, sets)
     proposals += _send_home(home, sets, owner, pops, pop)
+    considered: Candidates = {}
+    new_groups = _cover_zones(audit.zones_blanches.sort_values("zone_blanche_id"), home, sets, pops, g, units,
+                              (deps, epcis, rank), params, owner, considered, proposals)
+    _name_new_cpts(new_groups, sets, statut, units, pop, proposals, considered)
+    perimeters, props = _assemble(sets, statut, proposals, units, weights)
+    after = an.audit(perimeters, units, scope, edges, Journal())
+    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
+    return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
+                journal=journal)
+
+
+def _cover_zones(zones: pd.DataFrame, home: dict, sets: dict[str, set[str]], pops: dict[str, float], g: nx.Graph,
+                 units: gpd.GeoDataFrame, cpts_info: tuple[dict, dict, dict], params: Parametres,
+                 owner: dict[str, str], considered: Candidates,
+                 proposals: list[dict]) -> list[tuple[list[str], str, Cibles]]:
+    """Extensions into each small zone (proposals appended); the groups of new CPTS for the rest."""
+    deps, epcis, rank = cpts_info
+    pop = units["population"].fillna(0)
+    new_groups: list[tuple[list[str], str, Cibles]] = []
     for _, z in zones.iterrows():
         codes = [c for c in z["communes"].split(an.JOIN) if c not in home]
         zid = z["zone_blanche_id"]
-        rest = codes
         if not codes:
             continue
+        rest = codes
         if z["population"] <= params.population_max_zone_extension:
-            taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params, owner)
+            taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params, owner, considered)
             for code, (name, b, same) in sorted(taken.items()):
+                alternative, others = candidates_text(code, name, considered)
                 proposals.append({
-                    "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
+                    "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": alternative,
                     "motif": (f"Zone blanche {zid} ({z['nb_communes']} commune(s), {nombre(z['population'])} hab.), "
                               f"assez petite pour une extension. Rattachement à « {name} », voisine "
-                              f"({km(b)} de frontière commune{', même EPCI' if same else ''}).")})
+                              f"({km(b)} de frontière commune{', même EPCI (avant le plan)' if same else ''}, "
+                              f"{nombre(considered[code][name][2])} hab. après).{others}")})
             rest = [c for c in codes if c not in taken]
             why = ("reste de la zone, qu'aucune CPTS voisine ne peut prendre sans changer de taille, "
                    "dépasser la population maximale ou changer de département")
@@ -210,13 +268,7 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
         if rest:
             target = cibles(str(z.get("typologie", "intermédiaire")), params)
             new_groups += [(grp, f"{zid} : {why}", target) for grp in _partition(rest, g, pop, units, target)]
-
-    _name_new_cpts(new_groups, sets, statut, units, pop, proposals)
-    perimeters, props = _assemble(sets, statut, proposals, units, weights)
-    after = an.audit(perimeters, units, scope, edges, Journal())
-    scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
-    return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
-                journal=journal)
+    return new_groups
 
 
 def _send_home(home: dict[str, tuple[str, float, str]], sets: dict[str, set[str]], owner: dict[str, str],
@@ -228,7 +280,8 @@ def _send_home(home: dict[str, tuple[str, float, str]], sets: dict[str, set[str]
         owner[code] = name
         pops[name] += float(pop.get(code, 0.0))
         proposals.append({
-            "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": "",
+            "code_commune": code, "action": "extension", "cpts_cible": name,
+            "alternative": "une autre CPTS voisine, ou une nouvelle CPTS avec le reste de la zone",
             "motif": (f"Fragment d'EPCI ramené à sa CPTS : {pourcentage(share, 0)} de la population de "
                       f"« {epci_name} » est déjà dans « {name} », qui borde cette partie de l'EPCI.")})
     return proposals
@@ -245,7 +298,8 @@ def _partition(codes: list[str], g: nx.Graph, pop: pd.Series, units: gpd.GeoData
 
 
 def _name_new_cpts(new_groups: list[tuple[list[str], str, Cibles]], sets: dict[str, set[str]],
-                   statut: dict[str, object], units: gpd.GeoDataFrame, pop: pd.Series, proposals: list[dict]) -> None:
+                   statut: dict[str, object], units: gpd.GeoDataFrame, pop: pd.Series, proposals: list[dict],
+                   considered: Candidates) -> None:
     """Name each new CPTS, add it to ``sets`` and its communes to ``proposals`` (with a true motive)."""
     used = set(sets)
     for grp, why, target in new_groups:
@@ -257,10 +311,12 @@ def _name_new_cpts(new_groups: list[tuple[list[str], str, Cibles]], sets: dict[s
                       "par arbitrage" if below else "")
         n_epci = units.loc[grp, "epci_siren"].nunique()
         for code in grp:
+            alternative, others = (candidates_text(code, None, considered) if code in considered else
+                                   ("aucune (zone trop grande pour une extension)", ""))
             proposals.append({
-                "code_commune": code, "action": "nouvelle_cpts", "cpts_cible": name, "alternative": "",
+                "code_commune": code, "action": "nouvelle_cpts", "cpts_cible": name, "alternative": alternative,
                 "motif": (f"{why}. Nouvelle CPTS proposée de {len(grp)} commune(s) et {nombre(gp)} hab. "
-                          f"(taille {an.taille(gp)}, {n_epci} EPCI){floor_note}.")})
+                          f"(taille {an.taille(gp)}, {n_epci} EPCI){floor_note}.{others}")})
         sets[name] = set(grp)
         statut[name] = None
 
