@@ -1,5 +1,6 @@
 """Planner: hand-made graphs where the answer is known, and real départements."""
 
+import json
 import subprocess
 import sys
 
@@ -260,3 +261,37 @@ def test_plan_does_not_depend_on_row_order():
     a = t.planifier(frame)
     b = t.planifier(frame.sample(frac=1, random_state=7).reset_index(drop=True))
     assert a.propositions.equals(b.propositions) and a.scenario == b.scenario
+
+
+def run_cli_plan(folder, path):
+    from .conftest import cli_en_processus
+
+    res = cli_en_processus("planifier", path, "--sortie", folder)
+    assert res.returncode == 0, res.stderr
+    return res
+
+
+def test_variants_side_by_side_in_one_run(tmp_path):
+    res = run_cli_plan(tmp_path, ESSONNE)
+    scen = json.loads((tmp_path / "scenario.json").read_text(encoding="utf-8"))
+    names = [v["variante"] for v in scen["variantes"]]
+    assert names == ["par défaut", "EPCI d'abord", "minimum 40 000", "seuils franchissables"]
+    first = scen["variantes"][0]
+    assert first["nb_nouvelles_cpts"] == scen["nb_nouvelles_cpts"]
+    assert first["financement_max_total_apres"] == scen["financement_max_total_apres"]
+    assert first["nb_epci_scindes_apres"] == scen["nb_epci_scindes_apres"]
+    table = pd.read_csv(tmp_path / "variantes.csv", sep=";")
+    assert list(table["variante"]) == names and "Variantes" in res.stdout
+    from openpyxl import load_workbook
+
+    assert "Variantes" in load_workbook(tmp_path / "rapport.xlsx").sheetnames
+    assert "Variantes du plan" in (tmp_path / "rapport.html").read_text(encoding="utf-8")
+
+
+def test_epci_first_variant_keeps_epcis_whole_where_it_can():
+    per = epci_perimeters("15")
+    pl = plan.planifier(per)
+    by_name = {v["variante"]: v for v in pl.scenario["variantes"]}
+    assert by_name["EPCI d'abord"]["nb_epci_scindes_apres"] <= by_name["par défaut"]["nb_epci_scindes_apres"]
+    # The default plan is no worse than the EPCI-first baseline on the smallest CPTS it leaves.
+    assert by_name["par défaut"]["population_min"] >= by_name["EPCI d'abord"]["population_min"]

@@ -226,10 +226,13 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
                                sheet=args.feuille, shared=_shared(args))
     checkpoint("lecture")
-    result = plan.planifier(per, _population(args.population), args.departement, args.region, params)
+    result = plan.planifier(per, _population(args.population), args.departement, args.region, params,
+                            variantes=True if args.variantes else None)
     checkpoint("analyse")
     _warn_invisible_characters(result.apres.cpts["cpts"], result.journal)
-    tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions}
+    plan_tables = export.plan_tables(result)
+    tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions,
+              **{k: v for k, v in plan_tables.items() if k == "variantes.csv"}}
     result.scenario["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
     extra = {}
     if not args.sans_carte:
@@ -261,6 +264,13 @@ def cmd_planifier(args: argparse.Namespace) -> int:
                      else f"taille {r['taille_avant']} → plus aucune commune propre : fusion ou arbitrage à discuter "
                      "(voir propositions.csv)")
             print(f"    - {r['cpts']} : {fmt(r['population_avant'])} → {fmt(r['population_apres'])} hab., {after}")
+    if s["variantes"]:
+        print("\nVariantes (variantes.csv) : CPTS (nouvelles) · population min./médiane/max. · EPCI scindés · "
+              "financement ACI maximal")
+        for v in s["variantes"]:
+            print(f"  {v['variante']:<22} {v['nb_cpts']:>3} ({v['nb_nouvelles_cpts']:>2}) · "
+                  f"{fmt(v['population_min'])} / {fmt(v['population_mediane'])} / {fmt(v['population_max'])} · "
+                  f"{v['nb_epci_scindes_apres']} · {fmt(v['financement_max_total_apres'])} €")
     _print_journal(Journal(avertissements=result.apres.synthese["avertissements"]
                            + result.journal.avertissements))
     print(f"\nPropositions écrites dans {out}/")
@@ -388,6 +398,9 @@ def _planner_options(p: argparse.ArgumentParser) -> None:
                    help="autorise une extension à changer la taille (et le financement) d'une CPTS")
     p.add_argument("--franchir-departement", action="store_true",
                    help="autorise une extension dans un département que la CPTS ne touche pas encore")
+    p.add_argument("--variantes", action="store_true",
+                   help="calcule aussi les variantes (EPCI d'abord, minimum 40 000, seuils franchissables) "
+                        "au-delà de 13 départements ; en deçà, elles le sont toujours (variantes.csv)")
     p.add_argument("--sans-priorite-aci", action="store_true",
                    help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
 

@@ -208,6 +208,8 @@ def write_audit(audit: Audit, folder: str | Path, extra: dict[str, bytes] | None
 
 def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """The CSV tables of a plan, by file name."""
+    from . import variants
+
     cpts = pd.DataFrame(plan.scenario["cpts"])
     for col in ("taille_avant", "taille_apres"):  # a size class, blank for a new or emptied CPTS: never "4,0"
         cpts[col] = cpts[col].astype("Int64")
@@ -215,6 +217,7 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "propositions.csv": plan.propositions,
         "perimetres_proposes.csv": normalised(plan.perimetres),
         "cpts_avant_apres.csv": cpts,
+        **({"variantes.csv": variants.table(plan.scenario["variantes"])} if plan.scenario.get("variantes") else {}),
         **{k: v for k, v in audit_tables(plan.apres).items() if k in ("communes.csv", "cpts.csv")},
     }
 

@@ -208,6 +208,24 @@ class CptsAvantApres(TypedDict):
     compacite_apres: float | None
 
 
+class Variante(TypedDict):
+    """A plan under other rules, summed up for comparison (a row of ``variantes.csv``)."""
+
+    variante: str
+    description: str
+    nb_cpts: int
+    nb_nouvelles_cpts: int
+    population_min: int
+    population_mediane: int
+    population_max: int
+    nb_cpts_par_taille: dict[str, int]
+    nb_epci_scindes_apres: int
+    compacite_moyenne_apres: float | None
+    financement_max_total_apres: int
+    nb_changements_taille: int
+    taux_couverture_apres: float
+
+
 class Scenario(TypedDict):
     """The figures of a plan, as written in ``scenario.json``."""
 
@@ -231,6 +249,8 @@ class Scenario(TypedDict):
     cpts: list[CptsAvantApres]
     parametres: dict[str, int | bool]
     date_perimetres: str | None
+    #: The plan and its variants side by side (the plan first); empty when not computed.
+    variantes: list[Variante]
 
 
 @dataclass

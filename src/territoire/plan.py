@@ -424,17 +424,21 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
         "cpts": rows,
         "parametres": asdict(params),
         "date_perimetres": None,
+        "variantes": [],
     }
 
 
 def planifier(perimetres: Perimetres | pd.DataFrame, population: Population | None = None,
               departements: list[str] | None = None, region: str | None = None,
-              params: Parametres | None = None, *, cache: bool = True) -> Plan:
+              params: Parametres | None = None, *, cache: bool = True, variantes: bool | None = None) -> Plan:
     """Audit perimeters, then propose how to settle overlaps and cover white zones.
 
     Same inputs as :func:`territoire.analyse.analyse`, plus the planner's
-    :class:`Parametres`.
+    :class:`Parametres`. ``variantes``: also compute the variants of
+    :mod:`territoire.variants` into ``scenario["variantes"]`` (default: when
+    the scope has at most ``variants.MAX_DEPARTEMENTS`` départements).
     """
+    from . import variants
     journal = Journal()
     table = perimetres.table if isinstance(perimetres, Perimetres) else perimetres
     if isinstance(perimetres, Perimetres):
@@ -443,6 +447,9 @@ def planifier(perimetres: Perimetres | pd.DataFrame, population: Population | No
     scope = an.resolve_scope(table, departements, region)
     edges = graph.national_edges(cache=cache)
     before = an.audit(table, units, scope, edges, journal)
-    plan = plan_audit(before, units, edges, params or Parametres())
+    params = params or Parametres()
+    plan = plan_audit(before, units, edges, params)
+    if variantes or (variantes is None and len(scope) <= variants.MAX_DEPARTEMENTS):
+        plan.scenario["variantes"] = variants.compare(plan, before, units, edges, params)
     plan.journal = journal
     return plan

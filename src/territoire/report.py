@@ -39,10 +39,16 @@ HEADERS = {
     "communes": "Codes des communes", "noms": "Communes", "cpts_voisines": "CPTS voisines",
     "cpts_a": "CPTS A", "cpts_b": "CPTS B", "action": "Proposition", "cpts_cible": "CPTS proposée",
     "alternative": "Autre possibilité", "motif": "Motif",
+    "variante": "Variante", "description": "Règles", "nb_nouvelles_cpts": "Nouvelles CPTS",
+    "population_min": "Population min.", "population_mediane": "Population médiane",
+    "population_max": "Population max.", "nb_epci_scindes_apres": "EPCI scindés",
+    "compacite_moyenne_apres": "Compacité moyenne", "financement_max_total_apres": "Financement ACI max. total (€/an)",
+    "nb_changements_taille": "Changements de taille", "taux_couverture_apres": "Couverture après",
+    "taille_1": "Taille 1", "taille_2": "Taille 2", "taille_3": "Taille 3", "taille_4": "Taille 4",
 }
 SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"),
           ("Chevauchements", "chevauchements.csv"), ("Zones blanches", "zones_blanches.csv"),
-          ("Propositions", "propositions.csv")]
+          ("Propositions", "propositions.csv"), ("Variantes", "variantes.csv")]
 FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
@@ -232,7 +238,7 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
     zones = tables["zones_blanches.csv"]
     over = tables["chevauchements.csv"]
     props = tables.get("propositions.csv")
-    deps = []
+    deps: list[dict] = []
     for code, fig in synthese["par_departement"].items():
         c = cpts[_touches(cpts["departements"], code)]
         z = zones[_touches(zones["departements"], code)]
@@ -257,6 +263,10 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
                        .agg(communes=("code_commune", "size"), population=("population", "sum")).reset_index())
             summary.columns = ["action", "cpts_cible", "nb_communes", "population"]
             tabs.append(_table("Propositions", summary, ["action", "cpts_cible", "nb_communes", "population"], 20))
+        if tables.get("variantes.csv") is not None and len(tables["variantes.csv"]) > 1 and not deps:
+            tabs.append(_table("Variantes du plan, côte à côte", tables["variantes.csv"],
+                               ["variante", "nb_cpts", "nb_nouvelles_cpts", "population_min", "population_mediane",
+                                "population_max", "nb_epci_scindes_apres", "financement_max_total_apres"]))
         deps.append({"code": code, "nom": fig.get("nom", ""), "chiffres": chiffres, "tables": tabs})
     return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps,
                             carte=base64.b64encode(png).decode() if png else "")
