@@ -136,6 +136,9 @@ def test_whole_city_code_means_all_arrondissements():
     ("en projet", "en_projet"),
     ("En amont de l'ingénierie de projet", "en_projet"),
     ("signataire_aci", "signataire_aci"),
+    ("LI en cours", "en_projet"),  # a step still being prepared is the step before it
+    ("Projet de santé en cours de rédaction", "lettre_intention"),
+    ("PS à l'étude", "lettre_intention"),
 ])
 def test_free_status_text_is_mapped(text, expected):
     assert harmonise.map_status(pd.Series([text])).iloc[0] == expected
@@ -196,7 +199,9 @@ def test_the_readme_example_of_a_received_table_reads_as_documented(tmp_path):
 
 @pytest.mark.parametrize("text", ["ACI résilié", "Ex-signataire ACI", "Signature ACI prévue en 2026",
                                   "Projet de santé refusé", "LI refusée", "Lettre d'intention abandonnée",
-                                  "ACI en attente", "CPTS dissoute"])
+                                  "ACI en attente", "CPTS dissoute", "pas encore de LI", "sans LI",
+                                  "aucune lettre d'intention", "LI non validée", "Contrat ACI rompu",
+                                  "ACI dénoncé", "Projet de santé non validé"])
 def test_refused_ended_or_future_steps_are_never_read_as_reached(text, tmp_path):
     assert harmonise.map_status(pd.Series([text])).isna().iloc[0]
     path = tmp_path / "s.csv"

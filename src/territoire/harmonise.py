@@ -163,13 +163,23 @@ def match_names(names: pd.Series, departements: pd.Series) -> pd.DataFrame:
 #: A step refused, ended, abandoned or only planned is not a step reached: such texts are never
 #: mapped (the status stays unknown, and the text is reported).
 NOT_REACHED = re.compile(r"\b(resili\w*|refus\w*|rejet\w*|abandon\w*|ex|ancien\w*|prevu\w*|envisag\w*|"
-                         r"a venir|futur\w*|dissou\w*|suspendu\w*|arrete\w*|retir\w*|"
-                         r"en attente(?! de signature))\b")
+                         r"a venir|futur\w*|dissou\w*|suspendu\w*|arrete\w*|retir\w*|rompu\w*|denonc\w*|"
+                         r"caduc\w*|termine\w*|en attente(?! de signature))\b")
+#: A step denied ("pas encore de LI", "LI non validée", "sans projet de santé"): not reached, reported.
+#: Checked after the pending signatures ("ACI non signé" is a validated health project awaiting signature).
+NEGATED = re.compile(r"\b(pas|sans|aucune?|jamais|non|ni)\b")
+#: A step still being prepared is the step before it: "LI en cours" is a project, "projet de santé
+#: en cours de rédaction" a validated letter of intent.
+_IN_PROGRESS = r"\b(en cours|en preparation|en redaction|a l etude|en construction|en elaboration)\b"
 
-_STATUS_RULES: list[tuple[str, str]] = [
-    # Negations and pending signatures first: "ACI non signé" is not signed.
+_PENDING_SIGNATURE = [
+    # Pending signatures first: "ACI non signé" is not signed, its health project is validated.
     (r"\b(non|pas encore|en attente de|en cours de) sign", "projet_sante"),
     (r"\b(aci|contrat)\b.*\b(a signer|en negociation|en preparation)", "projet_sante"),
+]
+_STATUS_RULES: list[tuple[str, str]] = [
+    (rf"(projet de sante|\bps\b).*{_IN_PROGRESS}", "lettre_intention"),
+    (rf"(lettre d intention|\bli\b).*{_IN_PROGRESS}", "en_projet"),
     (r"signataire|\bsigne|contrat aci|\baci\b|contractualis|en fonctionnement|financee? par l aci", "signataire_aci"),
     (r"\bamont\b|emergence|emergente|reflexion|pre ?projet|initiative", "en_projet"),
     (r"(construction|redaction|elaboration|ecriture|preparation)\b.*projet de sante", "lettre_intention"),
@@ -195,6 +205,11 @@ def map_status(texts: pd.Series) -> pd.Series:
         if compact in settings.STATUS_RANK:
             return compact
         if NOT_REACHED.search(key):
+            return pd.NA
+        for pattern, status in _PENDING_SIGNATURE:
+            if re.search(pattern, key):
+                return status
+        if NEGATED.search(key):
             return pd.NA
         for pattern, status in _STATUS_RULES:
             if re.search(pattern, key):

@@ -358,8 +358,9 @@ def _statuses(rows: pd.DataFrame, journal: Journal) -> pd.Series:
     mapped_ok = mapped.where(mapped.notna() & (mapped.astype(str) != "<NA>"), None)
     mapped_ok = mapped_ok.where(~mapped.isna(), None)
     for text in sorted(set(unmapped)):
-        if harmonise.NOT_REACHED.search(harmonise.name_key(str(text))):
-            journal.warn(f"Statut « {text} » : étape refusée, terminée ou seulement prévue, donc non atteinte ; "
+        if harmonise.NOT_REACHED.search(harmonise.name_key(str(text))) or harmonise.NEGATED.search(
+                harmonise.name_key(str(text))):
+            journal.warn(f"Statut « {text} » : étape refusée, niée, terminée ou seulement prévue, donc non atteinte ; "
                          "statut laissé inconnu, à préciser.")
         else:
             journal.warn(f"Statut « {text} » non reconnu (attendu : en projet, lettre d'intention, "

@@ -38,7 +38,7 @@ def decode(data: bytes, path: Path, journal: Journal) -> str:
     if b"\x00" in data[:8192]:
         raise TerritoireError("ce n'est pas un tableau texte (contenu binaire). Attendu : CSV, XLSX, ODS, "
                               "GeoJSON, GeoPackage ou Shapefile.", path)
-    data = data.removeprefix(b"\xef\xbb\xbf")
+    data = data.removeprefix(b"\xef\xbb\xbf").rstrip(b"\x1a")  # Ctrl-Z: end of file of old DOS tools
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
