@@ -213,7 +213,8 @@ def test_the_map_stripes_a_shared_city_and_names_each_share(tmp_path, navigateur
     assert "CPTS (commune partagée)" in text
     for name, (_, pct, _) in PACA.items():
         if name.startswith("Nice"):
-            assert f"{name} : {pct}\u00a0% de la population" in text
+            assert f"{name} : {pct}\u00a0% de la population ({round(POP[NICE] * pct / 100):,} hab.)".replace(
+                ",", "\u202f") in text
     legend = page.evaluate("() => document.querySelector('details').textContent")
     assert "Commune partagée entre CPTS" in legend
     assert page.erreurs == []

@@ -126,7 +126,8 @@
     if (C.cpts[i].length) {
       if (C.parts[i].length) {
         rows.push([C.partagee[i] ? "CPTS (commune partagée)" : "CPTS (parts en excès)", cptsNames(i).map(function (n, k) {
-          return n + " : " + C.parts[i][k] + " de la population";
+          var share = parseFloat(C.parts[i][k].replace(",", ".")) / 100;
+          return n + " : " + C.parts[i][k] + " de la population (" + fmt(Math.round(share * C.pop[i])) + " hab.)";
         }).join(" | ")]);
       } else {
         rows.push([C.cpts[i].length > 1 ? "CPTS (plusieurs)" : "CPTS", cptsNames(i).join(" | ")]);
