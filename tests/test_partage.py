@@ -218,3 +218,12 @@ def test_the_map_stripes_a_shared_city_and_names_each_share(tmp_path, navigateur
     legend = page.evaluate("() => document.querySelector('details').textContent")
     assert "Commune partagée entre CPTS" in legend
     assert page.erreurs == []
+
+
+def test_a_cpts_total_repeated_on_each_row_is_not_read_as_shares(tmp_path):
+    path = tmp_path / "totaux.csv"
+    path.write_text("CPTS;Code INSEE;Population couverte\nNord;91027;80000\nNord;91326;80000\nNord;91432;80000\n",
+                    encoding="utf-8")
+    per = read.read_perimeters(path)
+    assert (per.table["part_population"] == 1).all()
+    assert any("sans doute la population de la CPTS" in w for w in per.journal.avertissements)

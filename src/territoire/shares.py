@@ -31,9 +31,9 @@ from .errors import Journal, TerritoireError
 FRACTION = {"part population", "part de population", "part de la population", "quote part",
             "quote part population", "part des habitants", "part population cpts", "part_population"}
 PERCENT_WORDS = ("pourcentage", "pct", "part")
-COUNT = {"population de la cpts", "population dans la cpts", "population couverte", "habitants couverts",
-         "population rattachee", "population de la cpts dans la commune", "habitants dans la cpts",
-         "population cpts", "nombre d habitants couverts"}
+COUNT = {"population dans la cpts", "population couverte", "habitants couverts", "population rattachee",
+         "population de la cpts dans la commune", "habitants dans la cpts", "population de la commune dans la cpts",
+         "nombre d habitants couverts"}
 #: Shares of a commune summing to at least this are its whole population (the rest is rounding).
 WHOLE = 0.995
 
@@ -79,6 +79,11 @@ def to_fraction(values: pd.Series, unit: str, codes: pd.Series, journal: Journal
     elif unit == "habitants":
         pop = codes.map(reference.units()["population"]).astype(float)
         over = values > pop * 1.001
+        if over.sum() > 0.5 * values.notna().sum():
+            # Mostly above the commune's own population: the CPTS's total, repeated on each row.
+            journal.warn("La colonne de population par commune dépasse la population de la commune sur la plupart "
+                         "des lignes : c'est sans doute la population de la CPTS ; communes lues entières.")
+            return pd.Series(1.0, index=values.index)
         for i in values.index[over.fillna(False)]:
             journal.warn(f"Commune {codes[i]} : {values[i]:.0f} habitants déclarés pour la CPTS, plus que la "
                          f"commune n'en compte ({pop[i]:.0f}, référence) : part ramenée à 100 %.")
