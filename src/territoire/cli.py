@@ -18,7 +18,7 @@ try:  # Ctrl-C while Python loads the command: the same line and exit code as du
     from pathlib import Path
     from typing import TYPE_CHECKING, Any
 
-    from . import __version__, console, escaping
+    from . import __version__, arguments, console, escaping
     from .errors import Journal, TerritoireError, checkpoint
     from .formats import nombre as fmt
     from .formats import pourcentage as pct
@@ -337,7 +337,7 @@ def _common_options(p: argparse.ArgumentParser) -> None:
                         "à défaut, une date écrite dans la ligne de titre du fichier")
     p.add_argument("--sans-carte", action="store_true",
                    help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
-    p.add_argument("--majorite", type=_share, default=None, metavar="PART",
+    p.add_argument("--majorite", type=arguments.share, default=None, metavar="PART",
                    help="pour les polygones : communes entières seulement, chacune à la CPTS qui couvre au "
                         "moins cette part de sa surface, entre 0 (exclu) et 1 ; par défaut, une commune dont "
                         f"plusieurs CPTS couvrent chacune au moins {settings.POLYGON_SHARE * 100:.0f}\u00a0%% est partagée, "
@@ -356,43 +356,16 @@ def _shared(args: argparse.Namespace) -> bool | list[str]:
     return False if value is None else (value or True)
 
 
-def _number(text: str) -> float:
-    """A number as French users type it: ``0,6``, ``40 000``."""
-    import math
-
-    try:
-        value = float(text.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", "."))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre fini")
-    return value
-
-
-def _share(text: str) -> float:
-    value = _number(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"« {text} » hors de ]0, 1] : une part de surface, par exemple 0,5")
-    return value
-
-
-def _inhabitants(text: str) -> int:
-    value = _number(text)
-    if value < 0 or value != int(value):
-        raise argparse.ArgumentTypeError(f"« {text} » : un nombre d'habitants entier et positif est attendu")
-    return int(value)
-
-
 def _planner_options(p: argparse.ArgumentParser) -> None:
     from . import plan
 
     d = plan.Parametres()
-    p.add_argument("--zone-max-extension", type=_inhabitants, default=d.population_max_zone_extension, metavar="HAB",
+    p.add_argument("--zone-max-extension", type=arguments.inhabitants, default=d.population_max_zone_extension, metavar="HAB",
                    help="population maximale d'une zone blanche couverte par extension des CPTS "
                         "voisines ; au-delà, nouvelles CPTS (défaut : %(default)s)")
-    p.add_argument("--min-nouvelle", type=_inhabitants, default=d.population_min_nouvelle_cpts, metavar="HAB",
+    p.add_argument("--min-nouvelle", type=arguments.inhabitants, default=d.population_min_nouvelle_cpts, metavar="HAB",
                    help="population minimale d'une nouvelle CPTS, quand la zone le permet (défaut : %(default)s)")
-    p.add_argument("--max-cpts", type=_inhabitants, default=d.population_max_cpts, metavar="HAB",
+    p.add_argument("--max-cpts", type=arguments.inhabitants, default=d.population_max_cpts, metavar="HAB",
                    help="population qu'une extension ne fait jamais dépasser (défaut : %(default)s)")
     p.add_argument("--franchir-seuil", action="store_true",
                    help="autorise une extension à changer la taille (et le financement) d'une CPTS")
