@@ -295,3 +295,20 @@ def test_epci_first_variant_keeps_epcis_whole_where_it_can():
     assert by_name["EPCI d'abord"]["nb_epci_scindes_apres"] <= by_name["par défaut"]["nb_epci_scindes_apres"]
     # The default plan is no worse than the EPCI-first baseline on the smallest CPTS it leaves.
     assert by_name["par défaut"]["population_min"] >= by_name["EPCI d'abord"]["population_min"]
+
+
+def test_overlap_options_side_by_side_with_their_cost(tmp_path):
+    run_cli_plan(tmp_path, ESSONNE)
+    options = pd.read_csv(tmp_path / "options_chevauchements.csv", sep=";")
+    nested = options[options["cpts_a"] == "Projet AMSAVI (Espace Vie)"].set_index("option")
+    assert list(nested.index) == ["fusion", "toutes à A", "toutes à B", "commune par commune"]
+    assert nested.at["fusion", "recommandee"] == "oui" and nested.at["fusion", "financement_max_annuel"] == 487_500
+    assert nested.at["fusion", "population_b"] == 146_675
+    assert nested.at["toutes à A", "coupe_une_cpts"] == "oui"  # Hygie without the 3 communes of AMSAVI: two pieces
+    pair = options[options["cpts_a"] == "Projet APES (CPTS Centre Essonne)"].set_index("option")
+    assert pair.at["commune par commune", "recommandee"] == "oui"
+    after = pd.read_csv(tmp_path / "cpts_avant_apres.csv", sep=";").set_index("cpts")["population_apres"]
+    assert pair.at["commune par commune", "population_a"] == after["Projet APES (CPTS Centre Essonne)"]
+    from openpyxl import load_workbook
+
+    assert "Options de chevauchement" in load_workbook(tmp_path / "rapport.xlsx").sheetnames

@@ -218,8 +218,25 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "perimetres_proposes.csv": normalised(plan.perimetres),
         "cpts_avant_apres.csv": cpts,
         **({"variantes.csv": variants.table(plan.scenario["variantes"])} if plan.scenario.get("variantes") else {}),
+        **({"options_chevauchements.csv": options_frame(plan.scenario["options_chevauchement"])}
+           if plan.scenario.get("options_chevauchement") else {}),
         **{k: v for k, v in audit_tables(plan.apres).items() if k in ("communes.csv", "cpts.csv")},
     }
+
+
+def options_frame(pairs: list[dict]) -> pd.DataFrame:
+    """The overlap options of a plan, one row per (pair, option)."""
+    rows = [{"cpts_a": p["cpts_a"], "cpts_b": p["cpts_b"], "nb_communes_disputees": p["nb_communes_disputees"],
+             "population_disputee": p["population_disputee"], "option": o["option"],
+             "population_a": o["population_a"], "taille_a": o["taille_a"], "population_b": o["population_b"],
+             "taille_b": o["taille_b"], "financement_max_annuel": o["financement_max_annuel"],
+             "coupe_une_cpts": "oui" if o["coupe"] else "non",
+             "recommandee": "oui" if o["option"] == p["recommandee"] else "non", "remarque": o["remarque"]}
+            for p in pairs for o in p["options"]]
+    df = pd.DataFrame(rows)
+    for col in ("taille_a", "taille_b"):
+        df[col] = df[col].astype("Int64")
+    return df
 
 
 def write_plan(plan: Plan, folder: str | Path, extra: dict[str, bytes] | None = None,

@@ -251,6 +251,9 @@ class Scenario(TypedDict):
     date_perimetres: str | None
     #: The plan and its variants side by side (the plan first); empty when not computed.
     variantes: list[Variante]
+    #: Each pair of CPTS claiming the same communes, with its options side by side (see
+    #: :func:`territoire.overlaps.options_table`).
+    options_chevauchement: list[dict]
 
 
 @dataclass

@@ -187,9 +187,9 @@ def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: pd.Series) -
 
     return [
         figures(0.0, total(sets[a] | sets[b]), "fusion", f"« {a} » rejoint « {b} » : une seule association"),
-        figures(total(sets[a]), total(sets[b] - shared), "communes partagées à A",
+        figures(total(sets[a]), total(sets[b] - shared), "toutes à A",
                 f"« {b} » perd {len(shared)} commune(s)"),
-        figures(total(sets[a] - shared), total(sets[b]), "communes partagées à B",
+        figures(total(sets[a] - shared), total(sets[b]), "toutes à B",
                 f"« {a} » garde {len(sets[a] - shared)} commune(s)"),
     ]
 
@@ -218,3 +218,49 @@ def merge_nested(sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
     return proposals
 
 
+
+
+def options_table(before: pd.DataFrame, after: pd.DataFrame, pop: pd.Series, edges: pd.DataFrame) -> list[dict]:
+    """Each pair of CPTS that claimed the same communes, with the ways to settle it side by side.
+
+    Options: merge the two projects; every disputed commune to A; every one to B;
+    commune by commune (the plan's proposal). Each option gives both CPTS's
+    population, taille and the pair's maximum €/yr, and whether it would cut a
+    CPTS in two. The recommended option is the one the plan applies: the
+    merge for a project nested in the other, commune by commune otherwise.
+    Communes shared by population shares are not disputes.
+    """
+    whole = before[before.get("part_population", pd.Series(1.0, index=before.index)).fillna(1.0) >= 1]
+    sets = whole.groupby("cpts")["code_commune"].agg(set).to_dict()
+    kept = after.groupby("cpts")["code_commune"].agg(set).to_dict()
+    codes = sorted(set(whole["code_commune"]))
+    sub = edges[an.isin(edges["u"], codes) & an.isin(edges["v"], codes)]
+    g = nx.Graph()
+    g.add_nodes_from(codes)
+    g.add_edges_from(zip(sub["u"].tolist(), sub["v"].tolist()))
+
+    def cuts(members: set[str]) -> bool:
+        return len(members) > 1 and not nx.is_connected(g.subgraph(members))
+
+    out = []
+    names = sorted(sets)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            shared = sets[a] & sets[b]
+            if not shared:
+                continue
+            nested = sets[a] <= sets[b] or sets[b] <= sets[a]
+            options = overlap_options(a, b, sets, pop)
+            options[1]["coupe"] = cuts(sets[b] - shared)
+            options[2]["coupe"] = cuts(sets[a] - shared)
+            options[0]["coupe"] = False
+            ka, kb = kept.get(a, set()), kept.get(b, set())
+            per = overlap_options(a, b, {a: ka, b: kb}, pop)[1]  # figures of the kept sets, as they are
+            per.update(option="commune par commune", coupe=cuts(ka) or cuts(kb),
+                       remarque="chaque commune à la CPTS qui la borde le plus (voir propositions.csv)")
+            options.append(per)
+            chosen = "fusion" if nested else per["option"]
+            out.append({"cpts_a": a, "cpts_b": b, "nb_communes_disputees": len(shared),
+                        "population_disputee": int(round(float(pop.reindex(sorted(shared)).fillna(0).sum()))),
+                        "incluse": nested, "options": options, "recommandee": chosen})
+    return out

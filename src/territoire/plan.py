@@ -32,7 +32,7 @@ from . import graph, settings
 from .errors import Journal
 from .formats import nombre, pourcentage
 from .models import Audit, ChiffresPlan, CptsAvantApres, Parametres, Perimetres, Plan, Population, Scenario
-from .overlaps import km, settle_overlaps, share_weights
+from .overlaps import km, options_table, settle_overlaps, share_weights
 from .partition import Cibles, PartitionBlocs, cibles
 
 # --- Extensions ------------------------------------------------------------------
@@ -425,6 +425,7 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
         "parametres": asdict(params),
         "date_perimetres": None,
         "variantes": [],
+        "options_chevauchement": options_table(before.perimetres, perimeters, units["population"].fillna(0), edges),
     }
 
 

@@ -41,7 +41,10 @@ HEADERS = {
     "alternative": "Autre possibilité", "motif": "Motif",
     "part_couverte": "Part de la population couverte", "parts_population": "Parts de population par CPTS",
     "communes_partagees": "Communes partagées", "part_en_exces": "Part en excès",
-    "part_population": "Part de la population", "variante": "Variante", "description": "Règles", "nb_nouvelles_cpts": "Nouvelles CPTS",
+    "part_population": "Part de la population", "variante": "Variante",
+    "nb_communes_disputees": "Communes disputées", "population_disputee": "Population disputée",
+    "option": "Option", "population_a": "Population A", "taille_a": "Taille A", "population_b": "Population B",
+    "taille_b": "Taille B", "coupe_une_cpts": "Coupe une CPTS", "recommandee": "Recommandée", "remarque": "Remarque", "description": "Règles", "nb_nouvelles_cpts": "Nouvelles CPTS",
     "population_min": "Population min.", "population_mediane": "Population médiane",
     "population_max": "Population max.", "nb_epci_scindes_apres": "EPCI scindés",
     "compacite_moyenne_apres": "Compacité moyenne", "financement_max_total_apres": "Financement ACI max. total (€/an)",
@@ -50,7 +53,8 @@ HEADERS = {
 }
 SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"),
           ("Chevauchements", "chevauchements.csv"), ("Zones blanches", "zones_blanches.csv"),
-          ("Propositions", "propositions.csv"), ("Variantes", "variantes.csv")]
+          ("Propositions", "propositions.csv"), ("Variantes", "variantes.csv"),
+          ("Options de chevauchement", "options_chevauchements.csv")]
 FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
