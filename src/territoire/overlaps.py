@@ -231,9 +231,15 @@ def options_table(before: pd.DataFrame, after: pd.DataFrame, pop: pd.Series, edg
     Communes shared by population shares are not disputes.
     """
     whole = before[before.get("part_population", pd.Series(1.0, index=before.index)).fillna(1.0) >= 1]
+    whole = whole.drop_duplicates(["cpts", "code_commune"])
+    disputed = whole[whole["code_commune"].duplicated(keep=False)]
+    if disputed.empty:
+        return []
+    # Only the CPTS in a dispute, and their communes (a national plan has few disputes).
+    whole = whole[an.isin(whole["cpts"], set(disputed["cpts"]))]
     sets = whole.groupby("cpts")["code_commune"].agg(set).to_dict()
     kept = after.groupby("cpts")["code_commune"].agg(set).to_dict()
-    codes = sorted(set(whole["code_commune"]))
+    codes = sorted(set(whole["code_commune"]) | {c for n in sets for c in kept.get(n, set())})
     sub = edges[an.isin(edges["u"], codes) & an.isin(edges["v"], codes)]
     g = nx.Graph()
     g.add_nodes_from(codes)
@@ -243,24 +249,22 @@ def options_table(before: pd.DataFrame, after: pd.DataFrame, pop: pd.Series, edg
         return len(members) > 1 and not nx.is_connected(g.subgraph(members))
 
     out = []
-    names = sorted(sets)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            shared = sets[a] & sets[b]
-            if not shared:
-                continue
-            nested = sets[a] <= sets[b] or sets[b] <= sets[a]
-            options = overlap_options(a, b, sets, pop)
-            options[1]["coupe"] = cuts(sets[b] - shared)
-            options[2]["coupe"] = cuts(sets[a] - shared)
-            options[0]["coupe"] = False
-            ka, kb = kept.get(a, set()), kept.get(b, set())
-            per = overlap_options(a, b, {a: ka, b: kb}, pop)[1]  # figures of the kept sets, as they are
-            per.update(option="commune par commune", coupe=cuts(ka) or cuts(kb),
-                       remarque="chaque commune à la CPTS qui la borde le plus (voir propositions.csv)")
-            options.append(per)
-            chosen = "fusion" if nested else per["option"]
-            out.append({"cpts_a": a, "cpts_b": b, "nb_communes_disputees": len(shared),
-                        "population_disputee": int(round(float(pop.reindex(sorted(shared)).fillna(0).sum()))),
-                        "incluse": nested, "options": options, "recommandee": chosen})
+    pairs = sorted({(a, b) for grp in disputed.groupby("code_commune")["cpts"] for a in grp[1] for b in grp[1]
+                    if a < b})
+    for a, b in pairs:
+        shared = sets[a] & sets[b]
+        nested = sets[a] <= sets[b] or sets[b] <= sets[a]
+        options = overlap_options(a, b, sets, pop)
+        options[1]["coupe"] = cuts(sets[b] - shared)
+        options[2]["coupe"] = cuts(sets[a] - shared)
+        options[0]["coupe"] = False
+        ka, kb = kept.get(a, set()), kept.get(b, set())
+        per = overlap_options(a, b, {a: ka, b: kb}, pop)[1]  # figures of the kept sets, as they are
+        per.update(option="commune par commune", coupe=cuts(ka) or cuts(kb),
+                   remarque="chaque commune à la CPTS qui la borde le plus (voir propositions.csv)")
+        options.append(per)
+        chosen = "fusion" if nested else per["option"]
+        out.append({"cpts_a": a, "cpts_b": b, "nb_communes_disputees": len(shared),
+                    "population_disputee": int(round(float(pop.reindex(sorted(shared)).fillna(0).sum()))),
+                    "incluse": nested, "options": options, "recommandee": chosen})
     return out
