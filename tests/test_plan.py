@@ -7,6 +7,8 @@ import sys
 import networkx as nx
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from territoire import analyse, export, partition, plan, read, reference
 
@@ -312,3 +314,17 @@ def test_overlap_options_side_by_side_with_their_cost(tmp_path):
     from openpyxl import load_workbook
 
     assert "Options de chevauchement" in load_workbook(tmp_path / "rapport.xlsx").sheetnames
+
+
+_CANTAL = epci_perimeters("15")
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(range(len(_CANTAL))))
+def test_plan_is_order_free_on_a_scenario_with_extensions_and_new_cpts(order):
+    # Rows, hence first-seen CPTS and zone order, permuted: the same plan to the byte.
+    base = plan.planifier(_CANTAL, variantes=False)
+    shuffled = plan.planifier(_CANTAL.iloc[list(order)].reset_index(drop=True), variantes=False)
+    assert set(base.propositions["action"]) >= {"extension", "nouvelle_cpts"}
+    assert base.propositions.equals(shuffled.propositions) and base.scenario == shuffled.scenario
+    assert base.perimetres.equals(shuffled.perimetres)
