@@ -328,3 +328,26 @@ def test_plan_is_order_free_on_a_scenario_with_extensions_and_new_cpts(order):
     assert set(base.propositions["action"]) >= {"extension", "nouvelle_cpts"}
     assert base.propositions.equals(shuffled.propositions) and base.scenario == shuffled.scenario
     assert base.perimetres.equals(shuffled.perimetres)
+
+
+def test_small_zones_are_solved_together_same_epci_first():
+    # A (30 000 hab., EPCI EA) has room for one more commune of 6 000 under 40 000. The commune of its own
+    # EPCI lies in another zone than the first one in code order: it is still the one A takes.
+    g = grid(1, 3)
+    units = units_for(g, pop=6_000, epci=lambda n: "EX" if n == "00" else "EA")
+    units.loc["01", "population"] = 30_000.0
+    considered: dict = {}
+    taken = plan.extend(["00", "02"], {"A": {"01"}}, {"A": 30_000.0}, g, units, {"A": {"99"}}, {"A": {"EA"}},
+                        {"A": 0}, plan.Parametres(), considered=considered)
+    assert set(taken) == {"02"} and taken["02"][2]
+    assert considered["00"]["A"][3].startswith("passerait de la taille 1 à 2")
+
+
+def test_no_cpts_is_filled_to_within_one_percent_of_a_threshold():
+    g = grid(1, 2)
+    units = units_for(g, pop=700)
+    units.loc["00", "population"] = 39_000.0  # + 700 = 39 700: 0.75 % under 40 000
+    considered: dict = {}
+    taken = plan.extend(["01"], {"A": {"00"}}, {"A": 39_000.0}, g, units, {"A": {"99"}}, {"A": {"E"}}, {"A": 0},
+                        plan.Parametres(), considered=considered)
+    assert taken == {} and "moins de 1 % du seuil" in considered["01"]["A"][3]

@@ -48,11 +48,13 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
     """Grow neighbouring CPTS into a white zone, one commune at a time.
 
     A commune can only join a CPTS it borders, so every perimeter stays in
-    one piece. The CPTS grow together, ring by ring (a commune goes to the
+    one piece. A CPTS takes first the communes of the EPCIs it held before
+    the plan; then the CPTS grow together, ring by ring (a commune goes to the
     CPTS it is fewest steps away from, as in a Voronoi diagram on the graph);
-    within a ring, the longest shared border with the CPTS wins (doubled when
-    the commune is in an EPCI the CPTS held before the plan), then maturity,
-    then name.
+    within a ring, the longest shared border wins, then maturity, then name.
+    A CPTS never changes taille, passes the maximum population or enters a
+    new département unless the parameters allow it, and is never filled to
+    within 1 % of a size threshold.
 
     Returns
     -------
@@ -81,15 +83,15 @@ def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g
             return
         b = border(code, name)
         same = epci.get(code) in cpts_epcis[name]
-        heapq.heappush(heap, (level, -(b * (2 if same else 1)), -rank[name] if params.preferer_aci else 0,
-                              name, code, b))
+        # Same EPCI (before the plan) first, then the ring, the border, maturity and the name.
+        heapq.heappush(heap, (not same, level, -b, -rank[name] if params.preferer_aci else 0, name, code, b))
 
     for code in sorted(zone):
         for v in g.neighbors(code):
             if owner.get(v) in sets:
                 push(code, owner[v], 1)
     while heap:
-        level, _, _, name, code, b = heapq.heappop(heap)
+        _, level, _, _, name, code, b = heapq.heappop(heap)
         if code in taken:
             continue
         if abs(border(code, name) - b) > 1e-6:
@@ -123,6 +125,11 @@ def _refusal(before: float, after: float, dep: str, deps: set[str], params: Para
                 f"({nombre(funding[an.taille(after)] - funding[an.taille(before)])} €/an de plus au plus)")
     if after > params.population_max_cpts:
         return f"dépasserait {nombre(params.population_max_cpts)} hab."
+    if not params.franchir_seuil_taille:
+        near = [t for t in settings.size_thresholds() if after <= t < after * 1.0101]
+        if near and before < after:
+            return (f"la laisserait à moins de 1 % du seuil de taille de {nombre(near[0])} hab. "
+                    f"({nombre(after)} hab.) : une commune de plus la ferait changer de taille")
     if not params.franchir_departement and dep not in deps:
         return f"autre département ({dep})"
     return None
@@ -239,19 +246,27 @@ def _cover_zones(zones: pd.DataFrame, home: dict, sets: dict[str, set[str]], pop
                  units: gpd.GeoDataFrame, cpts_info: tuple[dict, dict, dict], params: Parametres,
                  owner: dict[str, str], considered: Candidates,
                  proposals: list[dict]) -> list[tuple[list[str], str, Cibles]]:
-    """Extensions into each small zone (proposals appended); the groups of new CPTS for the rest."""
+    """Extensions into all small zones at once (proposals appended); the groups of new CPTS for the rest.
+
+    The small zones are solved jointly, not one after the other: a CPTS's room
+    under its size threshold goes to the communes that rank best anywhere
+    (same EPCI before the plan first), not to the zone with the lowest id.
+    """
     deps, epcis, rank = cpts_info
     pop = units["population"].fillna(0)
+    todo = {z["zone_blanche_id"]: [c for c in z["communes"].split(an.JOIN) if c not in home]
+            for _, z in zones.iterrows()}
+    small = zones[zones["population"] <= params.population_max_zone_extension]
+    joint = sorted(c for zid in small["zone_blanche_id"] for c in todo[zid])
+    taken = extend(joint, sets, pops, g, units, deps, epcis, rank, params, owner, considered) if joint else {}
     new_groups: list[tuple[list[str], str, Cibles]] = []
     for _, z in zones.iterrows():
-        codes = [c for c in z["communes"].split(an.JOIN) if c not in home]
-        zid = z["zone_blanche_id"]
+        zid, codes = z["zone_blanche_id"], todo[z["zone_blanche_id"]]
         if not codes:
             continue
-        rest = codes
         if z["population"] <= params.population_max_zone_extension:
-            taken = extend(codes, sets, pops, g, units, deps, epcis, rank, params, owner, considered)
-            for code, (name, b, same) in sorted(taken.items()):
+            for code in sorted(c for c in codes if c in taken):
+                name, b, same = taken[code]
                 alternative, others = candidates_text(code, name, considered)
                 proposals.append({
                     "code_commune": code, "action": "extension", "cpts_cible": name, "alternative": alternative,
@@ -263,6 +278,7 @@ def _cover_zones(zones: pd.DataFrame, home: dict, sets: dict[str, set[str]], pop
             why = ("reste de la zone, qu'aucune CPTS voisine ne peut prendre sans changer de taille, "
                    "dépasser la population maximale ou changer de département")
         else:
+            rest = codes
             why = (f"zone trop grande pour une extension ({nombre(z['population'])} hab. > "
                    f"{nombre(params.population_max_zone_extension)})")
         if rest:
