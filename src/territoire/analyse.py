@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import graph, reference, settings
+from . import graph, reference, settings, shares
 from .errors import Journal, TerritoireError
 from .groups import JOIN, isin, join_groups, split_joined  # noqa: F401  (re-exported)
 from .models import Audit, Chiffres, ChiffresDepartement, Perimetres, Population, Synthese
@@ -214,8 +214,8 @@ def _scope_units(per: pd.DataFrame, units: gpd.GeoDataFrame, scope: list[str]) -
         com[f"_couv_{status}"] = col.reindex(com.index).fillna(0.0)
     # Shares, in the order of the names in ``cpts``, for the communes divided between CPTS.
     divided = mem[mem["part_population"] < 1]
-    label = (divided["part_population"] * 100).round(1).map(lambda v: f"{v:g}".replace(".", ",") + "\u00a0%")
-    ordered = mem.assign(label=label.astype(object).reindex(mem.index).fillna("100\u00a0%")).sort_values(
+    label = divided["part_population"].map(shares.label).astype(object)
+    ordered = mem.assign(label=label.reindex(mem.index).fillna(shares.label(1.0))).sort_values(
         ["code_commune", "cpts"])
     com["parts_population"] = (join_groups(ordered["code_commune"], ordered["label"], order=ordered["cpts"],
                                            unique=False).reindex(com.index)

@@ -19,7 +19,6 @@ several CPTS is an overlap, unless :func:`declare_shared` says it is shared
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -139,5 +138,9 @@ def polygon_shares(shares: pd.DataFrame, majority: float | None) -> pd.DataFrame
 
 
 def label(share: float) -> str:
-    """A share as French readers write it: ``33,3 %``."""
-    return re.sub(r"\.", ",", f"{share * 100:.1f}").replace(",0", "") + "\u00a0%"
+    r"""A share as French readers write it, to a tenth of a percent.
+
+    >>> label(1 / 3), label(0.45), label(1.0)
+    ('33,3\xa0%', '45\xa0%', '100\xa0%')
+    """
+    return f"{round(share * 100, 1):g}".replace(".", ",") + "\u00a0%"
