@@ -29,7 +29,9 @@ class Perimetres:
         Normalised perimeters: ``cpts``, ``statut`` (one of
         ``settings.STATUSES`` or ``None``), ``code_commune`` (current unit),
         ``part`` (share of the commune's area inside the perimeter, 1 for
-        tables). Sorted by CPTS then code.
+        tables), ``part_population`` (share of the commune's inhabitants in
+        the CPTS, 1 for a whole commune; see :mod:`territoire.shares`).
+        Sorted by CPTS then code.
     journal : Journal
         Column choices, harmonisations, repairs, matches and problems.
     source : str

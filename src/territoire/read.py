@@ -1,11 +1,12 @@
 """The one way in: perimeters and populations from a file or from a frame in memory.
 
-Files (CSV in any of ``,`` ``;`` tab, UTF-8 with or without BOM or
-Windows-1252; XLSX; GeoJSON, GeoPackage, Shapefile) are read to a raw table
-or layer by :mod:`territoire.readers`; a DataFrame or GeoDataFrame held in
-memory is taken as it is; both then go through :mod:`territoire.normalise`
-to the same validated :class:`~territoire.models.Perimetres`: ``cpts``,
-``statut``, ``code_commune``, ``part``.
+Files (CSV in any of ``,`` ``;`` tab, in UTF-8, UTF-16, Windows-1252 or Mac
+Roman; XLSX; ODS; GeoJSON, GeoPackage, Shapefile; a zip of any of them) are
+read to a raw table or layer by :mod:`territoire.readers`; a DataFrame or
+GeoDataFrame held in memory is taken as it is; both then go through
+:mod:`territoire.normalise` to the same validated
+:class:`~territoire.models.Perimetres`: ``cpts``, ``statut``,
+``code_commune``, ``part``, ``part_population``.
 """
 
 from __future__ import annotations
