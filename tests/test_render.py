@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territoire import export
+from territoire import export, report
 
 from .conftest import ESSONNE, ESSONNE_POP, cli_en_processus
 from .navigateur import ETAT_CARTE, cliquer, survoler
@@ -64,7 +64,7 @@ def test_workbook_reread_with_pandas_gives_the_csv_figures(analysed):
     assert list(book) == ["Synthèse", "CPTS", "Communes", "Chevauchements", "Zones blanches"]
     for sheet, name in [("CPTS", "cpts.csv"), ("Chevauchements", "chevauchements.csv"),
                         ("Zones blanches", "zones_blanches.csv")]:
-        csv = export.read_csv(analysed / name)
+        csv = report.in_words(export.read_csv(analysed / name))  # statuses in words, as the audience reads them
         xl = book[sheet]
         assert xl.shape == csv.shape
         for col_xl, col_csv in zip(xl.columns, csv.columns):
@@ -120,3 +120,15 @@ def test_plan_map_in_the_browser(tmp_path, navigateur):
     n = len(export.read_csv(out / "cpts.csv"))
     assert n == 14 and state["cpts"] == n and len(state["numeros"]) == n  # every CPTS numbered on the map
     assert 1 <= state["noms"] <= n and state["noms_chevauchants"] == 0
+
+
+def test_report_says_statuses_and_actions_in_words(tmp_path):
+    from .conftest import ESSONNE, cli_en_processus
+
+    res = cli_en_processus("planifier", ESSONNE, "--sortie", tmp_path)
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "rapport.html").read_text(encoding="utf-8")
+    for code in ("lettre_intention", "arbitrage_chevauchement", "nouvelle_cpts", "en_projet"):
+        assert f">{code}<" not in text
+    assert "intention validée</td>" in text
+    assert "Nouvelle CPTS proposée" in text

@@ -100,7 +100,7 @@ def workbook(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame]) -> by
     for title, name in SHEETS[1:]:
         if name not in tables:
             continue
-        df = tables[name]
+        df = in_words(tables[name])
         ws = wb.create_sheet(title)
         ws.append([HEADERS.get(c, c) for c in df.columns])
         for row in df.itertuples(index=False):
@@ -222,8 +222,17 @@ def _n(v: object) -> str:
     return nombre(v)
 
 
+def in_words(df: pd.DataFrame) -> pd.DataFrame:
+    """Statuses and proposed actions as a reader says them (« Signataire ACI », not ``signataire_aci``)."""
+    out = df.copy()
+    for col, labels in (("statut", settings.STATUS_LABELS), ("action", settings.ACTION_LABELS)):
+        if col in out:
+            out[col] = out[col].map(lambda v, lab=labels: lab.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
 def _table(title: str, df: pd.DataFrame, cols: list[str], limit: int = 15) -> dict:
-    sub = df[cols].head(limit)
+    sub = in_words(df[cols].head(limit))
     def num(v: object) -> bool:
         return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 

@@ -58,6 +58,13 @@ STATUS_LABELS: dict[str, str] = {
     "signataire_aci": "Signataire ACI",
     STATUS_UNKNOWN: "Statut inconnu",
 }
+#: What the planner proposes for a commune, as a CTS audience reads it.
+ACTION_LABELS: dict[str, str] = {
+    "extension": "Extension proposée",
+    "nouvelle_cpts": "Nouvelle CPTS proposée",
+    "arbitrage_chevauchement": "Chevauchement à arbitrer",
+    "partage_commune": "Commune partagée (parts à valider)",
+}
 
 # --- Size classes and funding ---------------------------------------------
 # The scale is data (``regles/bareme_aci.json``: thresholds, amounts, source

@@ -27,9 +27,7 @@ JOIN = " | "
 #: Above this many communes a map is "large": commune detail appears on zoom, coordinates to about 10 m.
 LARGE = 3000
 DETAIL_ZOOM = 9
-ACTION_LABELS = {"extension": "Extension proposée", "nouvelle_cpts": "Nouvelle CPTS proposée",
-                 "arbitrage_chevauchement": "Chevauchement à arbitrer",
-                 "partage_commune": "Commune partagée (parts à valider)"}
+ACTION_LABELS = settings.ACTION_LABELS
 
 
 def _text(v: object) -> str:
