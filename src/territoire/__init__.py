@@ -24,8 +24,9 @@ and the command line answers Ctrl-C at any moment of its start-up.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+# No import at all here: ``python -m territoire.cli`` runs this module before the command's own
+# Ctrl-C guard, so a SIGINT landing now must not find a frame of ours to show in a traceback.
+TYPE_CHECKING = False  # recognised by type checkers, with no import of ``typing``
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,8 @@ _API = {
 __all__ = sorted(_API)
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import (
         analyser,
         bareme_aci,
@@ -58,6 +61,8 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name in _API:
+        import importlib
+
         value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
         globals()[name] = value
         return value
