@@ -120,55 +120,6 @@ def libpysal_comparison(runs: int = 3) -> dict:
             "runs": runs}
 
 
-def maxp_comparison(floor: int = 20_000) -> dict:
-    """Our regionalisation against spopt's MaxPHeuristic on the same white zones."""
-    import geopandas as gpd
-    import libpysal
-    import networkx as nx
-    from spopt.region import MaxPHeuristic
-
-    from territoire import analyse, graph, partition, read, reference
-
-    per = read.read_perimeters(SCENARIO)
-    a = analyse.analyse(per, departements=["29", "35", "56", "22"])
-    units = reference.units()
-    edges = graph.national_edges()
-    zones = [z.split(" | ") for z in a.zones_blanches["communes"]
-             if units.loc[z.split(" | "), "population"].sum() >= 2 * floor]
-    res = {"zones": len(zones), "territoire_s": 0.0, "spopt_s": 0.0, "territoire_groupes": 0, "spopt_groupes": 0,
-           "territoire_contigus": True, "spopt_echecs": 0}
-    for codes in zones:
-        sub = edges[edges["u"].isin(codes) & edges["v"].isin(codes)]
-        g = nx.Graph()
-        g.add_nodes_from(codes)
-        g.add_weighted_edges_from(zip(sub["u"], sub["v"], sub["longueur_m"]), weight="longueur")
-        pop = units.loc[codes, "population"].astype(float).to_dict()
-        t = time.perf_counter()
-        groups = partition.regionalise(g, pop, units.loc[codes, "epci_siren"].to_dict(), floor)
-        res["territoire_s"] += time.perf_counter() - t
-        res["territoire_groupes"] += sum(sum(pop[c] for c in grp) >= floor for grp in groups)
-        res["territoire_contigus"] &= all(nx.is_connected(g.subgraph(grp)) for grp in groups)
-        gdf = gpd.GeoDataFrame({"population": [pop[c] for c in codes], "x": 1.0},
-                               geometry=units.loc[codes].geometry.to_numpy(), crs=4326).to_crs(2154)
-        w = libpysal.weights.Queen.from_dataframe(gdf, use_index=False, silence_warnings=True)
-        t = time.perf_counter()
-        try:
-            model = MaxPHeuristic(gdf, w, ["x"], "population", floor, top_n=2, max_iterations_construction=99)
-            model.solve()
-        except Exception:  # spopt fails on some graphs (islands, enclaves): counted, not fatal
-            res["spopt_s"] += time.perf_counter() - t
-            res["spopt_echecs"] += 1
-            continue
-        res["spopt_s"] += time.perf_counter() - t
-        labels = list(model.labels_)
-        for lab in set(labels):
-            idx = [i for i, v in enumerate(labels) if v == lab]
-            if lab > 0 and gdf["population"].iloc[idx].sum() >= floor:
-                res["spopt_groupes"] += 1
-    res["ratio"] = res["spopt_s"] / max(res["territoire_s"], 1e-9)
-    return res
-
-
 def map_sizes() -> dict:
     from territoire import analyse, read, reference, render
 
@@ -207,7 +158,6 @@ def main() -> None:
     extra = {}
     if not args.rapide:
         extra["libpysal"] = libpysal_comparison(runs)
-        extra["maxp"] = maxp_comparison()
         extra["cartes"] = map_sizes()
     write_results(results, extra, Path(args.sortie))
 
@@ -235,11 +185,6 @@ def targets(results: dict, extra: dict) -> list[tuple[str, str, bool]]:
     if results:
         peak = max(r["rss_mb"] for r in results.values())
         out.append(("mémoire maximale < 1,5 Go", f"{peak:.0f} Mo au plus", peak < 1536))
-    if "maxp" in extra:
-        x = extra["maxp"]
-        out.append(("nouvelles CPTS ≥ 10 × plus rapides que spopt max-p, au moins autant de groupes",
-                    f"{x['ratio']:.0f} × ; {x['territoire_groupes']} groupes contre {x['spopt_groupes']}",
-                    x["ratio"] >= 10 and x["territoire_groupes"] >= x["spopt_groupes"]))
     if "cartes" in extra:
         c = extra["cartes"]
         dep, fr = c["département (91)"]["taille_mo"], c["France entière"]["taille_mo"]
@@ -260,8 +205,7 @@ def write_results(results: dict, extra: dict, path: Path) -> None:
                 f"geopandas {geopandas.__version__}, pandas {pandas.__version__}, networkx {networkx.__version__}")
     if "libpysal" in extra:
         import libpysal
-        import spopt
-        versions += f", libpysal {libpysal.__version__}, spopt {spopt.__version__}"
+        versions += f", libpysal {libpysal.__version__}"
     lines = [f"# Résultats des mesures — {date.today().isoformat()}", "",
              f"Machine : {platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()} ; "
              f"{versions}.", "",
@@ -286,14 +230,9 @@ def write_results(results: dict, extra: dict, path: Path) -> None:
                   f"Arêtes en commun : {x['aretes_communes']} ; seulement libpysal : {x['seulement_libpysal']} ; "
                   f"seulement territoire : {x['seulement_territoire']} (communes face à face de part et d'autre "
                   "d'un interstice de moins de 20 m des contours généralisés, qu'aucune autre commune ne comble)."]
-    if "maxp" in extra:
-        x = extra["maxp"]
-        lines += ["", "## Nouvelles CPTS contre spopt MaxPHeuristic (plancher 20 000 hab.)", "",
-                  f"{x['zones']} zones blanches de Bretagne d'au moins 40 000 hab. : territoire "
-                  f"{_fr(x['territoire_s'], 3)} s, {x['territoire_groupes']} groupes au-dessus du plancher "
-                  f"(tous contigus : {'oui' if x['territoire_contigus'] else 'non'}) ; spopt {_fr(x['spopt_s'], 1)} s, "
-                  f"{x['spopt_groupes']} groupes, {x['spopt_echecs']} zone(s) où spopt échoue ; "
-                  f"rapport de temps {x['ratio']:.0f}."]
+    lines += ["", "## Nouvelles CPTS contre spopt", "",
+              "Voir `PARTITION.md` (`python3 benchmarks/partition.py`) : mêmes zones d'au moins 300 communes, "
+              "même graphe, attribut réel, métriques de qualité et rapport de temps."]
     if "cartes" in extra:
         lines += ["", "## Cartes HTML hors ligne", "", "| carte | taille (Mo) | construction (s) | rendu Chromium (s) |",
                   "| --- | ---: | ---: | ---: |"]

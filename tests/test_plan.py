@@ -46,10 +46,28 @@ def test_an_enclave_goes_to_the_cpts_that_surrounds_it():
     assert taken["11"][1] == 4000.0  # four shared borders
 
 
-def test_a_zone_between_two_cpts_is_split_along_the_graph():
-    # Column 0 is A, column 4 is B, columns 1-3 are white: each CPTS grows from its side.
+def test_an_epci_part_goes_whole_to_one_cpts():
+    # Columns 1-3 are one white EPCI "Z" between A (column 0) and B (column 4, one row): A borders it
+    # longer, and takes it whole rather than cutting the EPCI in two.
     g = grid(3, 5)
-    units = units_for(g)
+    units = units_for(g, epci=lambda n: "Z" if n[1] in "123" else "E" + n[1])
+    sets = {"A": {f"{i}0" for i in range(3)}, "B": {"04"}}
+    zone = [f"{i}{j}" for i in range(3) for j in (1, 2, 3)]
+    taken, sets = run_extend(g, units, sets, zone)
+    assert {taken[c][0] for c in zone} == {"A"} and taken["01"][1] == 3000.0
+    # Each commune's motive still names the other candidate, B, with its border.
+    considered: dict = {}
+    plan.extend(zone, {"A": {f"{i}0" for i in range(3)}, "B": {"04"}}, {"A": 3000.0, "B": 1000.0}, g, units,
+                {"A": {"99"}, "B": {"99"}}, {"A": {"E0"}, "B": {"E4"}}, {"A": 0, "B": 0}, plan.Parametres(),
+                considered=considered)
+    assert considered["23"]["B"][0] == 1000.0
+
+
+def test_a_zone_of_loose_communes_is_split_along_the_graph():
+    # Column 0 is A, column 4 is B, columns 1-3 are white communes of no common EPCI: each CPTS grows
+    # from its side.
+    g = grid(3, 5)
+    units = units_for(g, epci=lambda n: "E" + n)
     sets = {"A": {f"{i}0" for i in range(3)}, "B": {f"{i}4" for i in range(3)}}
     zone = [f"{i}{j}" for i in range(3) for j in (1, 2, 3)]
     taken, sets = run_extend(g, units, sets, zone)
@@ -96,12 +114,13 @@ def test_every_candidate_is_explained_with_why_it_was_refused():
 
 
 def test_same_epci_means_the_epci_the_cpts_held_before_the_plan():
-    # B grows into 01 (EPCI "EX"), then 02 (also "EX"): 02 is not "same EPCI" for B, which did not hold EX before.
+    # B grows into 01 (EPCI "EX"), 02 ("EY"), then 03, another part of "EX": 03 is not "same EPCI" for
+    # B, which did not hold EX before the plan.
     g = grid(1, 4)
-    units = units_for(g, pop=1_000, epci=lambda n: "EB" if n == "00" else ("EX" if n in ("01", "02") else "EA"))
-    taken, _ = run_extend(g, units, {"B": {"00"}, "A": {"03"}}, ["01", "02"])
+    units = units_for(g, pop=1_000, epci=lambda n: {"00": "EB", "02": "EY"}.get(n, "EX"))
+    taken, _ = run_extend(g, units, {"B": {"00"}}, ["01", "02", "03"])
     assert taken["01"] == ("B", 1000.0, False)
-    assert not taken["02"][2]
+    assert taken["03"][0] == "B" and not taken["03"][2]
 
 
 def test_a_large_zone_becomes_new_cpts_each_above_the_floor():
@@ -351,3 +370,61 @@ def test_no_cpts_is_filled_to_within_one_percent_of_a_threshold():
     taken = plan.extend(["01"], {"A": {"00"}}, {"A": 39_000.0}, g, units, {"A": {"99"}}, {"A": {"E"}}, {"A": 0},
                         plan.Parametres(), considered=considered)
     assert taken == {} and "moins de 1 % du seuil" in considered["01"]["A"][3]
+
+
+# --- EPCI parts whole, islands ashore, growth flagged, no worse than EPCI first ---------------------------
+
+@pytest.mark.parametrize("dep", ["15", "29"])
+def test_whole_epci_cpts_with_white_epcis_between_them_split_no_epci(dep):
+    pl = plan.planifier(epci_perimeters(dep), variantes=False)
+    assert pl.scenario["nb_epci_scindes_avant"] == pl.scenario["nb_epci_scindes_apres"] == 0
+    units = reference.units()
+    per = pl.perimetres.assign(epci=lambda d: d["code_commune"].map(units["epci_siren"])).dropna(subset=["epci"])
+    assert (per.groupby("epci")["cpts"].nunique() == 1).all()
+
+
+def test_an_island_joins_the_cpts_of_its_epci_ashore_and_is_not_a_piece():
+    pl = plan.planifier(epci_perimeters("29"), variantes=False)
+    props = pl.propositions.set_index("code_commune")
+    # Île-Molène (176 hab.) goes with the rest of the Pays d'Iroise, not into a CPTS of its own.
+    assert props.at["29084", "cpts_cible"] == props.at["29260", "cpts_cible"]  # Saint-Renan
+    assert "Île sans voisine terrestre" in props.at["29084", "motif"]
+    # Île-de-Sein, in no EPCI, goes with the nearest commune ashore's CPTS.
+    assert props.at["29083", "cpts_cible"] == props.at["29003", "cpts_cible"]  # Audierne
+    assert "plus proche" in props.at["29083", "motif"]
+    new = [r for r in pl.scenario["cpts"] if r["nouvelle"]]
+    assert min(r["population_apres"] for r in new) >= 15_000
+    # One piece each, islands included; Brest and Crozon were already in two (the Élorn estuary cuts the outlines).
+    before = analyse.analyse(epci_perimeters("29")).cpts.set_index("cpts")["nb_morceaux"]
+    after = analyse.analyse(pl.perimetres).cpts.set_index("cpts")["nb_morceaux"]
+    assert (after <= before.reindex(after.index).fillna(1)).all() and after.loc[props.at["29084", "cpts_cible"]] == 1
+
+
+def test_a_cpts_growing_beyond_the_set_share_is_flagged_to_validate():
+    pl = plan.planifier(epci_perimeters("15"), variantes=False)
+    rows = {r["cpts"]: r for r in pl.scenario["cpts"]}
+    salers = rows["CPTS CC du Pays de Salers"]  # 8 413 → 14 867 hab.: + 77 %
+    assert salers["forte_croissance"] and salers["croissance"] == pytest.approx(14_867 / 8_413 - 1, abs=1e-4)
+    assert pl.scenario["nb_cpts_forte_croissance"] == sum(r["forte_croissance"] for r in rows.values())
+    motif = pl.propositions.set_index("code_commune").at["15120", "motif"]  # Mauriac
+    assert "À valider avec « CPTS CC du Pays de Salers »" in motif and "+77\u202f%" in motif
+    relaxed = plan.planifier(epci_perimeters("15"), params=plan.Parametres(croissance_max_sans_alerte=1.0),
+                             variantes=False)
+    assert not any(r["forte_croissance"] for r in relaxed.scenario["cpts"])
+
+
+@pytest.mark.parametrize("dep", ["91", "15", "29"])
+def test_default_plan_is_no_worse_than_epci_first_and_better_on_one_metric(dep):
+    import territoire as t
+
+    per = pd.read_csv(ESSONNE, sep=";", dtype=str) if dep == "91" else epci_perimeters(dep)
+    by_name = {v["variante"]: v for v in t.planifier(per, departements=[dep]).scenario["variantes"]}
+    d, b = by_name["par défaut"], by_name["EPCI d'abord"]
+    assert d["nb_epci_scindes_apres"] <= b["nb_epci_scindes_apres"]
+    assert d["population_min"] >= b["population_min"]
+    assert d["financement_max_total_apres"] <= b["financement_max_total_apres"]
+    assert d["nb_cpts_par_taille"]["1"] <= b["nb_cpts_par_taille"]["1"]
+    assert d["nb_cpts"] <= b["nb_cpts"]
+    if dep != "91":  # in Essonne no zone is small enough to extend: both plans are the same
+        assert d["population_min"] > b["population_min"] and d["financement_max_total_apres"] < b[
+            "financement_max_total_apres"]

@@ -289,8 +289,11 @@ def _cpts_table(per: pd.DataFrame, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     nodes = rows[["cpts", "code_commune"]].reset_index(drop=True).rename_axis("i").reset_index()
     e = edges.merge(nodes.rename(columns={"code_commune": "u", "i": "a"}), on="u")
     e = e.merge(nodes.rename(columns={"code_commune": "v", "i": "b"}), on=["v", "cpts"])
-    label = graph.component_labels(len(nodes), e["a"].to_numpy(), e["b"].to_numpy())
-    pieces = pd.Series(label).groupby(nodes["cpts"].to_numpy()).nunique()
+    label = pd.Series(graph.component_labels(len(nodes), e["a"].to_numpy(), e["b"].to_numpy()))
+    # An island is not a piece of its own: a CPTS ashore legitimately holds it (Ouessant, Groix).
+    ashore = ~isin(nodes["code_commune"], graph.islands(edges, units.index))
+    pieces = label[ashore].groupby(nodes.loc[ashore, "cpts"].to_numpy()).nunique()
+    pieces = pieces.reindex(table.index).fillna(label.groupby(nodes["cpts"].to_numpy()).nunique())
     table["nb_morceaux"] = pieces.reindex(table.index).fillna(0).astype("int64")
 
     table["enclaves"] = _enclaves(zones, edges, links, units).reindex(table.index).fillna("")
@@ -394,6 +397,7 @@ def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, ke
     remainder, pop_divided = total((1 - com["part_couverte"]).where(~white, 0.0)), total(divided.astype(float))
     by_status = pd.concat({s: total(com[f"_couv_{s}"]) for s in statuses}, axis=1).stack()
     n_units, n_over, n_white = count(pd.Series(True, index=com.index)), count(over), count(white)
+    n_divided = count(divided)
     n_zones = com.loc[white, "zone_blanche_id"].groupby(group[white]).nunique().reindex(keys, fill_value=0)
     tailles = cpts_tailles.groupby(["group", "taille"]).size()
     n_cpts = cpts_tailles.groupby("group").size()
@@ -416,7 +420,7 @@ def _figures(com: pd.DataFrame, group: pd.Series, cpts_tailles: pd.DataFrame, ke
             "nb_zones_blanches": int(n_zones[k]),
             "nb_communes_zones_blanches": int(n_white[k]),
             "population_zones_blanches": int(round(pop_white[k])),
-            "nb_communes_partagees": int(count(divided)[k]),
+            "nb_communes_partagees": int(n_divided[k]),
             "population_communes_partagees": int(round(pop_divided[k])),
             "population_zones_blanches_infracommunales": int(round(remainder[k])),
         }

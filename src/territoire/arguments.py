@@ -31,3 +31,11 @@ def inhabitants(text: str) -> int:
     if value < 0 or value != int(value):
         raise argparse.ArgumentTypeError(f"« {text} » : un nombre d'habitants entier et positif est attendu")
     return int(value)
+
+
+def percent(text: str) -> float:
+    """A percentage (``50`` or ``50 %``), returned as a share (0.5)."""
+    value = number(text.replace("%", "").strip())
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"« {text} » : un pourcentage positif est attendu, par exemple 50")
+    return value / 100

@@ -222,6 +222,7 @@ def cmd_planifier(args: argparse.Namespace) -> int:
         franchir_seuil_taille=args.franchir_seuil,
         franchir_departement=args.franchir_departement,
         preferer_aci=not args.sans_priorite_aci,
+        croissance_max_sans_alerte=args.croissance_alerte,
     )
     per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
                                sheet=args.feuille, shared=_shared(args))
@@ -376,6 +377,9 @@ def _planner_options(p: argparse.ArgumentParser) -> None:
                         "au-delà de 13 départements ; en deçà, elles le sont toujours (variantes.csv)")
     p.add_argument("--sans-priorite-aci", action="store_true",
                    help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
+    p.add_argument("--croissance-alerte", type=arguments.percent, default=d.croissance_max_sans_alerte,
+                   metavar="POURCENT", help="signale « à valider avec la CPTS » une CPTS dont la population "
+                                            "croît de plus de ce pourcentage (défaut : 50)")
 
 
 def build_parser() -> argparse.ArgumentParser:

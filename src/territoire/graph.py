@@ -291,6 +291,23 @@ def component_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             parent = up
 
 
+def islands(edges: pd.DataFrame, codes: pd.Index) -> set[str]:
+    """Units on islands (Ouessant, Belle-Île, Marie-Galante).
+
+    An island is a connected piece of the national graph of at most
+    :data:`settings.ISLAND_MAX_COMMUNES` units (a unit with no edge is one).
+
+    ``codes`` are all the units (the national graph's nodes), so islands are
+    told apart from the mainland whatever the scope.
+    """
+    index = pd.Index(codes)
+    a, b = index.get_indexer(edges["u"]), index.get_indexer(edges["v"])
+    keep = (a >= 0) & (b >= 0)
+    label = component_labels(len(index), a[keep], b[keep])
+    size = np.bincount(label, minlength=len(index))[label]
+    return set(index[size <= settings.ISLAND_MAX_COMMUNES].tolist())
+
+
 def _cache_path(tolerance: float) -> Path:
     return settings.cache_dir() / f"adjacence-{reference.fingerprint()}-{tolerance:g}m.parquet"
 

@@ -168,6 +168,9 @@ class Parametres:
         Allow an extension into a département the CPTS does not touch yet.
     preferer_aci : bool
         Between equal choices, prefer the most mature CPTS (signataire ACI first).
+    croissance_max_sans_alerte : float
+        An existing CPTS whose population grows by more than this share
+        through the plan is flagged « à valider avec la CPTS ».
     """
 
     population_max_zone_extension: int = 20_000
@@ -176,6 +179,7 @@ class Parametres:
     franchir_seuil_taille: bool = False
     franchir_departement: bool = False
     preferer_aci: bool = True
+    croissance_max_sans_alerte: float = 0.5
 
 
 class ChiffresPlan(TypedDict):
@@ -208,6 +212,10 @@ class CptsAvantApres(TypedDict):
     financement_fonctionnement_apres: int
     nb_morceaux_apres: int
     compacite_apres: float | None
+    #: Population after / before − 1 (``None`` for a new CPTS).
+    croissance: float | None
+    #: Grows by more than ``Parametres.croissance_max_sans_alerte``: to validate with the CPTS.
+    forte_croissance: bool
 
 
 class Variante(TypedDict):
@@ -248,6 +256,8 @@ class Scenario(TypedDict):
     nb_epci_scindes_apres: int
     compacite_moyenne_apres: float | None
     compacite_min_apres: float | None
+    #: Existing CPTS growing by more than ``Parametres.croissance_max_sans_alerte``.
+    nb_cpts_forte_croissance: int
     cpts: list[CptsAvantApres]
     parametres: dict[str, int | bool]
     date_perimetres: str | None

@@ -238,7 +238,8 @@ def _group_name_variants(cpts: pd.Series, journal: Journal) -> pd.Series:
     names = cpts.dropna()
     if names.empty:
         return cpts
-    keys = names.map(harmonise.name_key)
+    key_of = {v: harmonise.name_key(v) for v in names.unique()}  # once per distinct name, not per row
+    keys = names.map(key_of)
     counts = pd.DataFrame({"nom": names, "cle": keys}).value_counts().reset_index(name="n")
     # The most written spelling; on a tie, one without doubled spaces and not all in lower case.
     counts["brouillon"] = counts["nom"].str.contains("  ", regex=False) | counts["nom"].str.islower()
@@ -248,8 +249,8 @@ def _group_name_variants(cpts: pd.Series, journal: Journal) -> pd.Series:
         variants = ", ".join(f"« {v} »" for v in sorted(grp["nom"]))
         journal.warn(f"Noms de CPTS qui ne diffèrent que par la casse, les accents ou les espaces, "
                      f"regroupés : {variants} → « {canonical[key]} ».")
-    return cpts.where(cpts.isna(), cpts.map(lambda v: canonical.get(harmonise.name_key(v), v)
-                                            if isinstance(v, str) else v))
+    spelling = {v: canonical.get(k, v) for v, k in key_of.items()}
+    return cpts.where(cpts.isna(), cpts.map(lambda v: spelling.get(v, v)))
 
 
 def _match_missing_codes(rows: pd.DataFrame, roles: dict[str, int], df: pd.DataFrame,

@@ -8,6 +8,8 @@ merging the projects, with the options' population, taille and €/yr stated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import networkx as nx
 import pandas as pd
 
@@ -167,10 +169,11 @@ def nested_projects(sets: dict[str, set[str]]) -> list[tuple[str, str]]:
             if a != b and sets[a] and sets[a] <= sets[b] and (len(sets[a]) < len(sets[b]) or a > b)]
 
 
-def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
+def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: Mapping[str, float]) -> list[dict]:
     """The ways to settle the communes A and B share, side by side: population, taille and €/yr of each.
 
     Options: merge A into B; all shared communes to A; all to B (for a nested A, the same as merging).
+    ``pop``: population by code (a dict: a national Series lookup per pair costs seconds).
     """
     shared = sets[a] & sets[b]
 
@@ -183,7 +186,7 @@ def overlap_options(a: str, b: str, sets: dict[str, set[str]], pop: pd.Series) -
                 "remarque": note}
 
     def total(codes: set[str]) -> float:
-        return float(pop.reindex(sorted(codes)).fillna(0).sum())
+        return float(sum(pop.get(c, 0.0) for c in sorted(codes)))
 
     return [
         figures(0.0, total(sets[a] | sets[b]), "fusion", f"« {a} » rejoint « {b} » : une seule association"),
@@ -200,10 +203,12 @@ def merge_nested(sets: dict[str, set[str]], pop: pd.Series) -> list[dict]:
     Returns the proposals (one per commune of the nested project); ``sets`` loses the nested projects.
     """
     proposals = []
-    for a, b in nested_projects(sets):
+    pairs = nested_projects(sets)
+    pop_of = pop.fillna(0).to_dict() if pairs else {}
+    for a, b in pairs:
         if a not in sets or b not in sets or not sets[a] <= sets[b]:
             continue  # already merged into another
-        options = overlap_options(a, b, sets, pop)
+        options = overlap_options(a, b, sets, pop_of)
         fusion, to_a = options[0], options[1]
         motive = (f"« {a} » ({len(sets[a])} commune(s)) est entièrement incluse dans « {b} » : fusion des deux "
                   f"projets recommandée ({nombre(fusion['population_b'])} hab., taille {fusion['taille_b']}, "
@@ -249,22 +254,23 @@ def options_table(before: pd.DataFrame, after: pd.DataFrame, pop: pd.Series, edg
         return len(members) > 1 and not nx.is_connected(g.subgraph(members))
 
     out = []
+    pop_of = pop.fillna(0).to_dict()
     pairs = sorted({(a, b) for grp in disputed.groupby("code_commune")["cpts"] for a in grp[1] for b in grp[1]
                     if a < b})
     for a, b in pairs:
         shared = sets[a] & sets[b]
         nested = sets[a] <= sets[b] or sets[b] <= sets[a]
-        options = overlap_options(a, b, sets, pop)
+        options = overlap_options(a, b, sets, pop_of)
         options[1]["coupe"] = cuts(sets[b] - shared)
         options[2]["coupe"] = cuts(sets[a] - shared)
         options[0]["coupe"] = False
         ka, kb = kept.get(a, set()), kept.get(b, set())
-        per = overlap_options(a, b, {a: ka, b: kb}, pop)[1]  # figures of the kept sets, as they are
+        per = overlap_options(a, b, {a: ka, b: kb}, pop_of)[1]  # figures of the kept sets, as they are
         per.update(option="commune par commune", coupe=cuts(ka) or cuts(kb),
                    remarque="chaque commune à la CPTS qui la borde le plus (voir propositions.csv)")
         options.append(per)
         chosen = "fusion" if nested else per["option"]
         out.append({"cpts_a": a, "cpts_b": b, "nb_communes_disputees": len(shared),
-                    "population_disputee": int(round(float(pop.reindex(sorted(shared)).fillna(0).sum()))),
+                    "population_disputee": int(round(sum(pop_of.get(c, 0.0) for c in sorted(shared)))),
                     "incluse": nested, "options": options, "recommandee": chosen})
     return out

@@ -64,6 +64,22 @@ def cibles(typologie: str, parametres: Parametres) -> Cibles:
     return Cibles(floor, max(base.cible_min, floor), max(base.cible_max, floor), max(base.maximum, 2 * floor))
 
 
+def epci_blocks(g: nx.Graph, codes: list[str], epci: dict[str, str]) -> list[list[str]]:
+    """EPCI parts: the communes of one EPCI among ``codes``, one block per connected piece.
+
+    A commune without EPCI is a block of its own. Blocks are sorted lists,
+    ordered by EPCI then first code, so the result does not depend on the
+    order of ``codes``.
+    """
+    by_epci: dict[str, list[str]] = {}
+    for code in sorted(codes):
+        e = epci.get(code) or ""
+        by_epci.setdefault(e or f"\0{code}", []).append(code)
+    return [comp for _, members in sorted(by_epci.items())
+            for comp in sorted((sorted(c) for c in nx.connected_components(g.subgraph(members))),
+                               key=lambda c: c[0])]
+
+
 @dataclass
 class PartitionBlocs:
     """Partition of a white zone into new CPTS made of whole EPCI parts.
@@ -101,20 +117,15 @@ class PartitionBlocs:
         return sum(self.population[c] for c in group)
 
     def _blocks(self) -> list[list[str]]:
-        by_epci: dict[str, list[str]] = {}
-        for code in sorted(self.graph.nodes):
-            by_epci.setdefault(self.epci.get(code) or "", []).append(code)
         blocks = []
-        for e, codes in sorted(by_epci.items()):
-            for comp in sorted((sorted(c) for c in nx.connected_components(self.graph.subgraph(codes))),
-                               key=lambda c: c[0]):
-                if self._pop(set(comp)) > self.cibles.maximum and len(comp) > 1:
-                    pieces = regionalise(self.graph.subgraph(comp), self.population, self.epci,
-                                         self.cibles.cible_min)
-                    self.scissions_[e] = self.scissions_.get(e, 0) + len(pieces)
-                    blocks.extend(pieces)
-                else:
-                    blocks.append(comp)
+        for comp in epci_blocks(self.graph, sorted(self.graph.nodes), self.epci):
+            if self._pop(set(comp)) > self.cibles.maximum and len(comp) > 1:
+                e = self.epci.get(comp[0]) or ""
+                pieces = regionalise(self.graph.subgraph(comp), self.population, self.epci, self.cibles.cible_min)
+                self.scissions_[e] = self.scissions_.get(e, 0) + len(pieces)
+                blocks.extend(pieces)
+            else:
+                blocks.append(comp)
         return blocks
 
     def _merge(self, groups: list[set[str]]) -> list[set[str]]:

@@ -1,24 +1,22 @@
 """Plan 100 % CPTS: proposals to settle every overlap and cover every white zone.
 
-Three kinds of proposal, computed on the commune adjacency graph:
+The steps, each with its rule documented in the README and visible in the motives:
 
-1. *arbitrage_chevauchement*: each commune claimed by several CPTS goes to
-   one of them (longest border with the rest of that CPTS, then maturity),
-   never cutting a losing CPTS in two when another choice avoids it;
-2. *extension*: the communes of a small white zone are given to bordering
-   CPTS, grown commune by commune from their borders (so each perimeter stays
-   in one piece), preferring long shared borders, the same EPCI and the same
-   département, without crossing a size threshold or a maximum population
-   unless the parameters allow it;
-3. *nouvelle_cpts*: a zone too large for extensions (and what extensions
-   could not take) is partitioned into contiguous, compact groups, each with
-   at least a minimum population when the zone allows it, following EPCI
-   borders where possible (the max-p regionalisation problem).
+1. *overlaps* (:mod:`territoire.overlaps`): nested projects merged, other
+   disputed communes to the CPTS they border most, large cities shared;
+2. *fragments home* (:func:`territoire.extensions.fragments_home`): the white
+   part of an EPCI that lives mostly in one bordering CPTS goes to it;
+3. *extensions* (:func:`territoire.extensions.extend`): the EPCI parts of all
+   small white zones, given whole and together to bordering CPTS, without
+   changing a CPTS's taille;
+4. *new CPTS* (:class:`territoire.partition.PartitionBlocs`): what remains,
+   EPCI parts grouped towards a target size;
+5. *islands* (:func:`territoire.extensions.islands_ashore`): an island left
+   alone under the minimum joins the group of its EPCI, or the nearest ashore.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import asdict
 
@@ -30,127 +28,11 @@ import pandas as pd
 from . import analyse as an
 from . import graph, settings
 from .errors import Journal
+from .extensions import Candidates, _send_home, candidates_text, extend, fragments_home, islands_ashore
 from .formats import nombre, pourcentage
 from .models import Audit, ChiffresPlan, CptsAvantApres, Parametres, Perimetres, Plan, Population, Scenario
 from .overlaps import km, options_table, settle_overlaps, share_weights
 from .partition import Cibles, PartitionBlocs, cibles
-
-# --- Extensions ------------------------------------------------------------------
-
-#: Per commune of a small zone, each CPTS considered: (border m, same original EPCI, population after, refusal).
-Candidates = dict[str, dict[str, tuple[float, bool, float, str | None]]]
-
-
-def extend(zone: list[str], sets: dict[str, set[str]], pops: dict[str, float], g: nx.Graph,
-           units: pd.DataFrame, cpts_deps: dict[str, set[str]], cpts_epcis: dict[str, set[str]],
-           rank: dict[str, int], params: Parametres,
-           owner: dict[str, str] | None = None, considered: Candidates | None = None) -> dict[str, tuple[str, float, bool]]:
-    """Grow neighbouring CPTS into a white zone, one commune at a time.
-
-    A commune can only join a CPTS it borders, so every perimeter stays in
-    one piece. A CPTS takes first the communes of the EPCIs it held before
-    the plan; then the CPTS grow together, ring by ring (a commune goes to the
-    CPTS it is fewest steps away from, as in a Voronoi diagram on the graph);
-    within a ring, the longest shared border wins, then maturity, then name.
-    A CPTS never changes taille, passes the maximum population or enters a
-    new département unless the parameters allow it, and is never filled to
-    within 1 % of a size threshold.
-
-    Returns
-    -------
-    dict
-        code -> (cpts, shared border in metres, same EPCI) for the communes taken.
-        ``sets``, ``pops``, ``cpts_deps`` and ``owner`` (code -> CPTS, built from
-        ``sets`` when not given) are updated in place; ``considered`` receives
-        every candidate of every commune, with the reason it was refused.
-    """
-    zone_set = set(zone)
-    if owner is None:
-        owner = {c: name for name, s in sets.items() for c in s}
-    considered = {} if considered is None else considered
-    local = units.loc[sorted(zone_set)]  # plain dicts: Series lookups cost more than the search itself
-    epci = local["epci_siren"].to_dict()
-    dep = local["departement"].to_dict()
-    pop = local["population"].fillna(0).to_dict()
-    taken: dict[str, tuple[str, float, bool]] = {}
-    heap: list[tuple] = []
-
-    def border(code: str, name: str) -> float:
-        return sum(g.edges[code, v]["longueur"] for v in g.neighbors(code) if owner.get(v) == name)
-
-    def push(code: str, name: str, level: int) -> None:
-        if code in taken or code not in zone_set:
-            return
-        b = border(code, name)
-        same = epci.get(code) in cpts_epcis[name]
-        # Same EPCI (before the plan) first, then the ring, the border, maturity and the name.
-        heapq.heappush(heap, (not same, level, -b, -rank[name] if params.preferer_aci else 0, name, code, b))
-
-    for code in sorted(zone):
-        for v in g.neighbors(code):
-            if owner.get(v) in sets:
-                push(code, owner[v], 1)
-    while heap:
-        _, level, _, _, name, code, b = heapq.heappop(heap)
-        if code in taken:
-            continue
-        if abs(border(code, name) - b) > 1e-6:
-            push(code, name, level)  # the CPTS grew around it since: rescore
-            continue
-        new_pop = pops[name] + pop[code]
-        refusal = _refusal(pops[name], new_pop, dep[code], cpts_deps[name], params)
-        same = epci.get(code) in cpts_epcis[name]
-        considered.setdefault(code, {})[name] = (b, same, new_pop, refusal)
-        if refusal:
-            continue
-        for o in sorted({owner[v] for v in g.neighbors(code) if v in owner} - {name}):
-            if o in sets and o not in considered[code]:  # the other CPTS bordering it, for the motive
-                after = pops[o] + pop[code]
-                considered[code][o] = (border(code, o), epci.get(code) in cpts_epcis[o], after,
-                                       _refusal(pops[o], after, dep[code], cpts_deps[o], params))
-        taken[code] = (name, b, same)
-        owner[code] = name
-        sets[name].add(code)
-        pops[name] = new_pop
-        for v in g.neighbors(code):
-            push(v, name, level + 1)
-    return taken
-
-
-def _refusal(before: float, after: float, dep: str, deps: set[str], params: Parametres) -> str | None:
-    """Why a CPTS may not take a commune, or ``None``."""
-    if not params.franchir_seuil_taille and an.taille(after) != an.taille(before):
-        funding = settings.funding_max()
-        return (f"passerait de la taille {an.taille(before)} à {an.taille(after)} "
-                f"({nombre(funding[an.taille(after)] - funding[an.taille(before)])} €/an de plus au plus)")
-    if after > params.population_max_cpts:
-        return f"dépasserait {nombre(params.population_max_cpts)} hab."
-    if not params.franchir_seuil_taille:
-        near = [t for t in settings.size_thresholds() if after <= t < after * 1.0101]
-        if near and before < after:
-            return (f"la laisserait à moins de 1 % du seuil de taille de {nombre(near[0])} hab. "
-                    f"({nombre(after)} hab.) : une commune de plus la ferait changer de taille")
-    if not params.franchir_departement and dep not in deps:
-        return f"autre département ({dep})"
-    return None
-
-
-def candidates_text(code: str, chosen: str | None, considered: Candidates) -> tuple[str, str]:
-    """The other candidates of a commune, for ``alternative``, and a sentence on each (why not chosen)."""
-    others = sorted((n for n in considered.get(code, {}) if n != chosen), key=lambda n: (-considered[code][n][0], n))
-    if not others:
-        return "aucune", " Seule CPTS qui la borde au moment du rattachement."
-    parts = []
-    for n in others:
-        b, same, after, refusal = considered[code][n]
-        facts = f"{km(b)} de frontière{', même EPCI' if same else ''}, {nombre(after)} hab. après"
-        kept = considered[code].get(chosen or "")
-        why = (refusal or ("frontière commune plus courte" if kept and b < kept[0] else
-                           "la CPTS retenue la bordait plus tôt (croissance anneau par anneau) ou à meilleur "
-                           "rang (même EPCI, statut)"))
-        parts.append(f"« {n} » ({facts}) : {why}")
-    return " | ".join(others), " Autres candidates : " + " ; ".join(parts) + "."
-
 
 # --- Whole plan --------------------------------------------------------------------------
 
@@ -234,10 +116,13 @@ def plan_audit(audit: Audit, units: gpd.GeoDataFrame, edges: pd.DataFrame,
     considered: Candidates = {}
     new_groups = _cover_zones(audit.zones_blanches.sort_values("zone_blanche_id"), home, sets, pops, g, units,
                               (deps, epcis, rank), params, owner, considered, proposals)
-    _name_new_cpts(new_groups, sets, statut, units, pop, proposals, considered)
+    new_groups, notes = islands_ashore(new_groups, graph.islands(edges, units.index), sets, pops, owner, deps, units,
+                                       params, proposals)
+    _name_new_cpts(new_groups, sets, statut, units, pop, proposals, considered, notes)
     perimeters, props = _assemble(sets, statut, proposals, units, weights)
     after = an.audit(perimeters, units, scope, edges, Journal())
     scenario = _scenario(audit, after, props, perimeters, units, params, pops_before, edges)
+    _flag_growth(props, scenario, params)
     return Plan(propositions=props, perimetres=perimeters, scenario=scenario, avant=audit, apres=after,
                 journal=journal)
 
@@ -287,22 +172,6 @@ def _cover_zones(zones: pd.DataFrame, home: dict, sets: dict[str, set[str]], pop
     return new_groups
 
 
-def _send_home(home: dict[str, tuple[str, float, str]], sets: dict[str, set[str]], owner: dict[str, str],
-               pops: dict[str, float], pop: pd.Series) -> list[dict]:
-    """Give each EPCI fragment to its CPTS (see :func:`fragments_home`); the proposals."""
-    proposals = []
-    for code, (name, share, epci_name) in sorted(home.items()):
-        sets[name].add(code)
-        owner[code] = name
-        pops[name] += float(pop.get(code, 0.0))
-        proposals.append({
-            "code_commune": code, "action": "extension", "cpts_cible": name,
-            "alternative": "une autre CPTS voisine, ou une nouvelle CPTS avec le reste de la zone",
-            "motif": (f"Fragment d'EPCI ramené à sa CPTS : {pourcentage(share, 0)} de la population de "
-                      f"« {epci_name} » est déjà dans « {name} », qui borde cette partie de l'EPCI.")})
-    return proposals
-
-
 def _partition(codes: list[str], g: nx.Graph, pop: pd.Series, units: gpd.GeoDataFrame,
                target: Cibles) -> list[list[str]]:
     """New CPTS for ``codes`` (each connected piece partitioned on its own into EPCI-part groups)."""
@@ -315,8 +184,11 @@ def _partition(codes: list[str], g: nx.Graph, pop: pd.Series, units: gpd.GeoData
 
 def _name_new_cpts(new_groups: list[tuple[list[str], str, Cibles]], sets: dict[str, set[str]],
                    statut: dict[str, object], units: gpd.GeoDataFrame, pop: pd.Series, proposals: list[dict],
-                   considered: Candidates) -> None:
-    """Name each new CPTS, add it to ``sets`` and its communes to ``proposals`` (with a true motive)."""
+                   considered: Candidates, notes: dict[str, str]) -> None:
+    """Name each new CPTS, add it to ``sets`` and its communes to ``proposals`` (with a true motive).
+
+    ``notes``: a sentence added to the motive of some communes (islands joined to the group).
+    """
     used = set(sets)
     for grp, why, target in new_groups:
         name = new_cpts_name(grp, units, used)
@@ -328,6 +200,7 @@ def _name_new_cpts(new_groups: list[tuple[list[str], str, Cibles]], sets: dict[s
         n_epci = units.loc[grp, "epci_siren"].nunique()
         for code in grp:
             alternative, others = (candidates_text(code, None, considered) if code in considered else
+                                   ("une nouvelle CPTS sur l'île seule", notes[code]) if code in notes else
                                    ("aucune (zone trop grande pour une extension)", ""))
             proposals.append({
                 "code_commune": code, "action": "nouvelle_cpts", "cpts_cible": name, "alternative": alternative,
@@ -356,38 +229,15 @@ def _assemble(sets: dict[str, set[str]], statut: dict[str, object], proposals: l
     return perimeters, props
 
 
-def fragments_home(audit: Audit, units: gpd.GeoDataFrame, g: nx.Graph,
-                   sets: dict[str, set[str]]) -> dict[str, tuple[str, float, str]]:
-    """White-zone communes whose EPCI lives mostly (≥ 50 % of its population) in one CPTS that borders them.
-
-    "Same EPCI" refers to the perimeters before the plan. Each EPCI part (a
-    connected piece of the EPCI's white communes) goes whole to that CPTS, so
-    the CPTS stays in one piece. Returns code -> (CPTS, share, EPCI name).
-    """
-    pop = units["population"].fillna(0)
-    epci = units["epci_siren"].fillna("")
-    per = audit.perimetres.drop_duplicates(["cpts", "code_commune"])
-    per = per.assign(epci=per["code_commune"].map(epci), population=per["code_commune"].map(pop))
-    per = per[per["epci"] != ""]
-    totals = pop.groupby(epci).sum()
-    shares = per.groupby(["epci", "cpts"])["population"].sum() / totals.reindex(
-        per.groupby(["epci", "cpts"]).size().index.get_level_values(0)).to_numpy()
-    best = (shares[shares >= 0.5].reset_index(name="part").sort_values(["epci", "part", "cpts"],
-                                                                       ascending=[True, False, True])
-            .drop_duplicates("epci").set_index("epci"))
-    white = audit.communes.loc[audit.communes["zone_blanche"], "code_commune"].tolist()
-    names = units["epci_nom"].fillna("")
-    out: dict[str, tuple[str, float, str]] = {}
-    by_epci: dict[str, list[str]] = {}
-    for code in sorted(white):
-        if epci.get(code, "") in best.index:
-            by_epci.setdefault(epci[code], []).append(code)
-    for e, codes in sorted(by_epci.items()):
-        name, share = str(best.at[e, "cpts"]), float(best.at[e, "part"])
-        for comp in sorted((sorted(c) for c in nx.connected_components(g.subgraph(codes))), key=lambda c: c[0]):
-            if any(v in sets.get(name, set()) for u in comp for v in g.neighbors(u)):
-                out.update({code: (name, share, str(names.get(code, e))) for code in comp})
-    return out
+def _flag_growth(props: pd.DataFrame, scenario: Scenario, params: Parametres) -> None:
+    """Say in the motive of each commune given to a CPTS that grows beyond the set share that it is to validate."""
+    flagged = {r["cpts"]: r for r in scenario["cpts"] if r["forte_croissance"]}
+    mask = props["action"].eq("extension") & props["cpts_cible"].isin(list(flagged))
+    props.loc[mask, "motif"] = [
+        f"{m} À valider avec « {c} » : sa population passerait de {nombre(flagged[c]['population_avant'])} à "
+        f"{nombre(flagged[c]['population_apres'])} hab. (+{pourcentage(flagged[c]['croissance'] or 0, 0)}, "
+        f"au-delà de +{pourcentage(params.croissance_max_sans_alerte, 0)})."
+        for m, c in zip(props.loc[mask, "motif"], props.loc[mask, "cpts_cible"], strict=True)]
 
 
 def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.DataFrame,
@@ -395,13 +245,13 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
     keys = ["population_totale", "population_couverte", "taux_couverture", "taux_couverture_aci",
             "nb_cpts", "nb_communes_en_chevauchement", "population_en_chevauchement", "nb_zones_blanches",
             "nb_communes_zones_blanches", "population_zones_blanches"]
-    b = before.cpts.set_index("cpts")
-    a = after.cpts.set_index("cpts")
+    cols = ["population", "taille", "financement_max_annuel", "financement_fonctionnement", "nb_morceaux"]
+    b = before.cpts.set_index("cpts")[cols].to_dict("index")  # plain dicts: one .loc per CPTS costs seconds
+    a = after.cpts.set_index("cpts")[cols].to_dict("index")
     compact = _compactness(perimeters, units, edges)
     rows: list[CptsAvantApres] = []
-    for name in sorted(set(b.index) | set(a.index)):
-        rb = b.loc[name] if name in b.index else None
-        ra = a.loc[name] if name in a.index else None
+    for name in sorted(set(b) | set(a)):
+        rb, ra = b.get(name), a.get(name)
         rows.append({
             "cpts": name,
             "nouvelle": rb is None,
@@ -415,7 +265,12 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
             "financement_fonctionnement_apres": int(ra["financement_fonctionnement"]) if ra is not None else 0,
             "nb_morceaux_apres": int(ra["nb_morceaux"]) if ra is not None else 0,
             "compacite_apres": float(compact.get(name, float("nan"))) if ra is not None else None,
+            "croissance": (round(float(ra["population"]) / float(rb["population"]) - 1, 4)
+                           if rb is not None and ra is not None and rb["population"] > 0 else None),
+            "forte_croissance": False,
         })
+        r = rows[-1]
+        r["forte_croissance"] = r["croissance"] is not None and r["croissance"] > params.croissance_max_sans_alerte
     changes = [r for r in rows if not r["nouvelle"] and r["taille_avant"] != r["taille_apres"]]
     scope_units = units[units["departement"].isin(before.synthese["perimetre"])]
     counts = props["action"].value_counts()
@@ -437,6 +292,7 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
         "nb_epci_scindes_apres": _split_epcis(perimeters, scope_units),
         "compacite_moyenne_apres": round(float(np.mean(comp_values)), 3) if comp_values else None,
         "compacite_min_apres": round(float(np.min(comp_values)), 3) if comp_values else None,
+        "nb_cpts_forte_croissance": sum(r["forte_croissance"] for r in rows),
         "cpts": rows,
         "parametres": asdict(params),
         "date_perimetres": None,

@@ -137,6 +137,10 @@ METRIC_CRS_METRO = 2154
 #: Two communes are neighbours when their outlines come closer than this
 #: (metres): generalised outlines leave gaps and slivers of a few metres.
 ADJACENCY_TOLERANCE_M = 20.0
+#: A connected piece of the national graph with at most this many communes is an
+#: island (Ouessant, Belle-Île, Marie-Galante): it borders no other commune, so it does
+#: not count as a piece of its CPTS and the planner joins it to the CPTS ashore.
+ISLAND_MAX_COMMUNES = 8
 
 #: A polygon perimeter takes a commune when it covers at least this share of
 #: the commune's area.

@@ -1,8 +1,8 @@
 """Variants of a plan, side by side: the same white zones and overlaps settled under other rules.
 
 A working group compares before it adopts: the default plan, EPCI first (no
-commune-by-commune extension, every zone cut into groups of whole EPCI
-parts), a larger minimum for new CPTS, and extensions allowed to change a
+extension, every zone cut into new CPTS of whole EPCI parts: the baseline of
+issue 17), a larger minimum for new CPTS, and extensions allowed to change a
 CPTS's taille. Each variant is summed up by the figures a group weighs:
 number and sizes of CPTS, EPCIs split, compactness, total €/yr.
 """
@@ -20,7 +20,7 @@ from .models import Audit, Parametres, Plan, Variante
 #: (name, description, parameter changes); the first is the plan itself.
 VARIANTS: list[tuple[str, str, dict[str, object]]] = [
     ("par défaut", "règles par défaut", {}),
-    ("EPCI d'abord", "sans extension commune par commune : chaque zone découpée en EPCI entiers",
+    ("EPCI d'abord", "sans extension : chaque zone découpée en nouvelles CPTS de parties d'EPCI entières",
      {"population_max_zone_extension": 0}),
     ("minimum 40 000", "nouvelles CPTS d'au moins 40 000 hab. quand la zone le permet",
      {"population_min_nouvelle_cpts": 40_000}),
