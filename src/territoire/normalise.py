@@ -402,11 +402,13 @@ def _finish(table: pd.DataFrame, rows: pd.DataFrame, journal: Journal, path: Pat
     counts = pd.DataFrame({"cpts": table["cpts"], "dep": deps}).value_counts().reset_index(name="n")
     main = counts.sort_values(["cpts", "n", "dep"], ascending=[True, False, True]).drop_duplicates("cpts")
     main = main.set_index("cpts")["dep"]
-    odd = deps != table["cpts"].map(main)
-    for i in table.index[odd]:
-        journal.warn(f"CPTS « {table.at[i, 'cpts']} » : la commune {table.at[i, 'code_commune']} "
-                     f"({units.at[table.at[i, 'code_commune'], 'nom']}) est dans le département "
-                     f"{deps[i]}, les autres surtout dans le {main[table.at[i, 'cpts']]}.")
+    odd = table[(deps != table["cpts"].map(main)).to_numpy()].assign(dep=deps)
+    # One line per CPTS and département (a CPTS across a border is legitimate: not one line per commune).
+    for (name, dep), grp in odd.sort_values("code_commune").groupby(["cpts", "dep"], sort=True):
+        names = [f"{units.at[c, 'nom']} ({c})" for c in grp["code_commune"]]
+        shown = ", ".join(names[:5]) + (f" et {len(names) - 5} autre(s)" if len(names) > 5 else "")
+        journal.warn(f"CPTS « {name} » : {len(names)} commune(s) du département {dep} ({shown}), "
+                     f"les autres surtout dans le {main[name]}.")
     if "part_population" not in table:
         table = table.assign(part_population=1.0)
     table = (table[["cpts", "statut", "code_commune", "part", "part_population"]]
