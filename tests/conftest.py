@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXEMPLES = ROOT / "data" / "exemples"
 ESSONNE = EXEMPLES / "essonne_2019_perimetres.csv"
 ESSONNE_POP = EXEMPLES / "essonne_2017_population_totale.csv"
+DONNEES = Path(__file__).resolve().parent / "donnees"
 
 #: Totals of the seed's tables ("population totale", December 2017 publication).
 ESSONNE_TOTALS = {

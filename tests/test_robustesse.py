@@ -159,7 +159,7 @@ def _unnamed_feature():
 
 RECOVERABLE = [
     ("code inconnu parmi des bons", _text("a.csv", GOOD + "Nord;99999;Signataire ACI\n"), "99999 inconnu"),
-    ("code d'un autre département", _text("b.csv", GOOD + "Nord;01053;Signataire ACI\n"), "est dans le département 01"),
+    ("code d'un autre département", _text("b.csv", GOOD + "Nord;01053;Signataire ACI\n"), "commune(s) du département 01"),
     ("deux statuts pour une CPTS", _text("c.csv", GOOD + "Nord;91432;LI validée\n"), "plusieurs statuts"),
     ("statut non reconnu", _text("d.csv", "CPTS;INSEE;Statut\nA;91027;blabla\n"), "Statut « blabla » non reconnu"),
     ("nom de commune inconnu", _text("e.csv", "CPTS;INSEE;Commune\nA;91027;Athis-Mons\nA;;Atlantide\n"),

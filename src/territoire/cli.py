@@ -11,6 +11,7 @@ import sys
 
 try:  # Ctrl-C while Python loads the command: the same line and exit code as during the run
     import argparse
+    import json
     import os
     import signal
     from collections.abc import Iterator
@@ -18,7 +19,7 @@ try:  # Ctrl-C while Python loads the command: the same line and exit code as du
     from pathlib import Path
     from typing import TYPE_CHECKING, Any
 
-    from . import __version__, arguments, console, escaping
+    from . import arguments, console, escaping
     from .errors import Journal, TerritoireError, checkpoint
     from .formats import nombre as fmt
     from .formats import pourcentage as pct
@@ -382,6 +383,19 @@ def _planner_options(p: argparse.ArgumentParser) -> None:
                                             "croît de plus de ce pourcentage (défaut : 50)")
 
 
+def _version_text() -> str:
+    """The version and the embedded reference's vintages (read from ``reference.json``: no heavy import)."""
+    from . import __version__, settings
+
+    try:
+        meta = json.loads((settings.data_dir() / "reference.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"territoire {__version__}"
+    return (f"territoire {__version__} — référence : communes du COG {meta['cog']}, population municipale "
+            f"{meta['millesime_population']} (Mayotte {meta['millesime_population_mayotte']}), contours IGN "
+            f"ADMIN EXPRESS du COG {meta.get('contours', {}).get('cog', '?')}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``territoire`` command (help and messages in French)."""
     parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -389,8 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  "tailles, financement ACI, couverture et zones blanches.",
                      epilog="exemple :\n  territoire analyse data/exemples/essonne_2019_perimetres.csv\n\n"
                             "Aide d'une commande : territoire COMMANDE --help")
-    parser.add_argument("--version", action="version", version=f"territoire {__version__}",
-                        help="affiche la version et quitte")
+    parser.add_argument("--version", action="version", version=_version_text(),
+                        help="affiche la version, le COG et les millésimes de population embarqués, et quitte")
     sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE",
                                 parser_class=_Parser)
     sub.required = True

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import reference, settings
+from .errors import Journal
 
 _NUMERIC = re.compile(r"^\d{1,5}(?:[.,]0+)?$")
 _CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
@@ -220,3 +221,54 @@ def map_status(texts: pd.Series) -> pd.Series:
     values = texts.to_numpy(dtype=object)
     lookup = {v: one(v) for v in pd.unique(values) if isinstance(v, str)}
     return pd.Series([lookup[v] if isinstance(v, str) else one(v) for v in values], index=texts.index, dtype=object)
+
+
+# --- Splits --------------------------------------------------------------------------------
+
+def apply_splits(rows: pd.DataFrame, journal: Journal) -> pd.DataFrame:
+    """Communes split off since the file's geography: said, and added when the file is evidently older.
+
+    ``rows`` has ``cpts``, ``code_source``, ``code_commune`` and ``nature``
+    (see :func:`harmonise_codes`). A current code whose commune has lost
+    communes since (85084 Essarts-en-Bocage: L'Oie and Sainte-Florence, 2024)
+    stays that commune; an information line names those split off. They are
+    added to the perimeter, with a warning, only when the file's geography is
+    evidently older than the split: it holds other codes abolished no later
+    than the split's COG. A former code abolished by a split goes to all its
+    successors, with a warning. Returns ``rows`` with the added rows
+    (``nature`` ``scission``).
+    """
+    units = reference.units()
+    splits = reference.splits()
+    former = reference.former_table()
+    added = []
+    broken = former[former["nature"] == "scission"]
+    for (code, cpts), grp in rows[rows["code_source"].isin(set(broken["ancien_code"]))].groupby(
+            ["code_source", "cpts"], sort=True):
+        succ = sorted(set(broken.loc[broken["ancien_code"] == code, "code_actuel"]) - set(grp["code_commune"]))
+        listed = ", ".join(f"{units.at[c, 'nom']} ({c})" for c in [*grp["code_commune"].unique(), *succ])
+        journal.warn(f"Code {code} (commune scindée) : lu comme toutes les communes issues de la scission "
+                     f"pour « {cpts} » ({listed}).")
+        added += [grp.iloc[0].to_dict() | {"code_commune": c, "nature": "scission"} for c in succ]
+    mine = splits[splits["code_commune"].isin(set(rows.loc[rows["nature"] == "actuel", "code_commune"]))]
+    mine = mine[~mine["code_separe"].isin(set(rows["code_commune"]))]
+    abolished = former.loc[former["ancien_code"].isin(set(rows["code_source"])), ["ancien_code", "premier_cog_sans"]]
+    abolished = abolished.dropna().drop_duplicates("ancien_code")
+    for code, grp in mine.groupby("code_commune", sort=True):
+        cog = int(grp["cog"].max())
+        names = ", ".join(f"{units.at[c, 'nom']} ({c})" for c in grp["code_separe"])
+        proof = abolished[abolished["premier_cog_sans"] <= cog].sort_values(["premier_cog_sans", "ancien_code"])
+        whose = rows.loc[(rows["code_commune"] == code) & (rows["nature"] == "actuel")]
+        if proof.empty:
+            journal.info(f"Code {code} ({units.at[code, 'nom']}) : {names} en ont été séparées au COG {cog} ; "
+                         "non ajoutées (rien n'indique que le fichier est antérieur à la scission).")
+            continue
+        first = proof.iloc[0]
+        journal.warn(f"Code {code} ({units.at[code, 'nom']}) : le fichier est antérieur au COG {cog} (il cite "
+                     f"{first['ancien_code']}, absent du COG {first['premier_cog_sans']}) ; {names}, séparées "
+                     f"depuis, ajoutées à « {' », « '.join(sorted(whose['cpts'].unique()))} ».")
+        for _, r in whose.drop_duplicates("cpts").iterrows():
+            added += [r.to_dict() | {"code_commune": c, "nature": "scission"} for c in grp["code_separe"]]
+    if not added:
+        return rows
+    return pd.concat([rows, pd.DataFrame(added)], ignore_index=True)

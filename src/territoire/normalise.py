@@ -172,6 +172,7 @@ def table_to_perimeters(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     rows = rows.drop(columns="code").join(harmonise.harmonise_codes(rows["code"])).reset_index(drop=True)
     _report_harmonisation(rows, journal)
     rows = rows[rows["code_commune"].notna()]
+    rows = harmonise.apply_splits(rows, journal)
     if rows.empty:
         raise TerritoireError("aucun code de commune connu dans le fichier.", path)
     rows = _check_names_against_codes(rows, headers, roles, journal)

@@ -27,8 +27,8 @@ def communes() -> gpd.GeoDataFrame:
         ``ARM``), ``commune_parent`` (city of an arrondissement),
         ``departement``, ``departement_nom``, ``region``, ``region_nom``,
         ``epci_siren``, ``epci_nom``, ``population`` (municipale),
-        ``millesime_population``, ``population_totale_2022``,
-        ``geometrie_approchee``, ``superficie_km2`` and ``perimetre_m``
+        ``millesime_population``, ``population_totale`` (vintage in
+        :func:`metadata`), ``origine_contour``, ``superficie_km2`` and ``perimetre_m``
         (geodesic area and outline length); geometry in WGS84 (EPSG:4326).
     """
     gdf = gpd.read_parquet(settings.data_dir() / "communes.parquet")
@@ -48,10 +48,32 @@ def units() -> gpd.GeoDataFrame:
 
 
 @functools.cache
-def former_codes() -> pd.Series:
-    """Former INSEE code -> current code (mergers, delegated and associated communes)."""
+def former_table() -> pd.DataFrame:
+    """``data/anciens_codes.csv``: former code, current code(s), nature, name, COG dates, decision.
+
+    A code abolished by a split has one row per successor (nature ``scission``).
+    """
     df = pd.read_csv(settings.data_dir() / "anciens_codes.csv", dtype=str)
-    return df.set_index("ancien_code")["code_actuel"]
+    for col in ("dernier_cog", "premier_cog_sans"):
+        df[col] = pd.to_numeric(df[col]).astype("Int64")
+    return df
+
+
+@functools.cache
+def former_codes() -> pd.Series:
+    """Former INSEE code -> current code (mergers, delegated and associated communes; first successor of a split)."""
+    return former_table().drop_duplicates("ancien_code").set_index("ancien_code")["code_actuel"]
+
+
+@functools.cache
+def splits() -> pd.DataFrame:
+    """``data/scissions.csv``: communes split since an earlier COG.
+
+    ``code_commune`` is still a commune; ``code_separe`` became a commune
+    again from COG ``cog``.
+    """
+    df = pd.read_csv(settings.data_dir() / "scissions.csv", dtype=str)
+    return df.assign(cog=pd.to_numeric(df["cog"]).astype("int64"))
 
 
 @functools.cache
@@ -64,7 +86,7 @@ def metadata() -> dict:
 def fingerprint() -> str:
     """Content hash of the reference, to key on-disk caches."""
     h = hashlib.sha256()
-    for name in ("communes.parquet", "anciens_codes.csv"):
+    for name in ("communes.parquet", "anciens_codes.csv", "scissions.csv"):
         h.update((settings.data_dir() / name).read_bytes())
     return h.hexdigest()[:16]
 
