@@ -156,3 +156,36 @@ def test_failed_run_leaves_earlier_results_untouched(tmp_path):
     assert res.returncode == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# --- Choosing the area (issue 19, item 7) --------------------------------------------------------------
+
+def test_options_in_any_order_and_a_departement_without_perimeters_is_all_white(tmp_path):
+    from .conftest import ESSONNE, cli_en_processus
+
+    a = cli_en_processus("analyse", "--departement", "91", ESSONNE, "--sans-carte", "--sortie", tmp_path / "a")
+    b = cli_en_processus("analyse", ESSONNE, "--departement", "91", "--sans-carte", "--sortie", tmp_path / "b")
+    assert a.returncode == b.returncode == 0, a.stderr
+    assert (tmp_path / "a" / "synthese.json").read_bytes() == (tmp_path / "b" / "synthese.json").read_bytes()
+    c = cli_en_processus("analyse", "--departement", "91", "--sans-carte", "--sortie", tmp_path / "c")
+    assert c.returncode == 0, c.stderr
+    s = json.loads((tmp_path / "c" / "synthese.json").read_text(encoding="utf-8"))
+    assert s["taux_couverture"] == 0.0 and s["nb_zones_blanches"] == 1 and s["nb_communes_zones_blanches"] == 194
+    assert s["population_zones_blanches"] == s["population_totale"]
+    d = cli_en_processus("analyse", "--sans-carte", "--sortie", tmp_path / "d")
+    assert d.returncode == 2 and "fichier de périmètres manquant" in d.stderr
+
+
+def test_region_by_code_or_name_and_with_departements_only_inside_it(tmp_path):
+    from .conftest import cli_en_processus
+
+    r = cli_en_processus("analyse", "--region", "ile-de-FRANCE", "--departement", "91", "78", "--sans-carte",
+                         "--sortie", tmp_path / "r")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "r" / "synthese.json").read_text(encoding="utf-8"))["perimetre"] == ["78", "91"]
+    bad = cli_en_processus("analyse", "--region", "Bretagne", "--departement", "91", "--sans-carte",
+                           "--sortie", tmp_path / "x")
+    assert bad.returncode == 2 and "hors de la région « Bretagne »" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = cli_en_processus("analyse", "--region", "Atlantis", "--sans-carte", "--sortie", tmp_path / "y")
+    assert unknown.returncode == 2 and "53 Bretagne" in unknown.stderr and "11 Île-de-France" in unknown.stderr
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -13,9 +13,10 @@ import pandas as pd
 import shapely
 
 from . import graph, reference, settings, shares
-from .errors import Journal, TerritoireError
+from .errors import Journal
 from .groups import JOIN, isin, join_groups, split_joined  # noqa: F401  (re-exported)
 from .models import Audit, Chiffres, ChiffresDepartement, Perimetres, Population, Synthese
+from .scope import resolve_scope
 
 
 def size_class(population: pd.Series | np.ndarray) -> np.ndarray:
@@ -61,27 +62,6 @@ def units_with_population(population: Population | None, journal: Journal) -> gp
         units.loc[known.index, "source_population"] = "fichier"
         journal.extend(population.journal)
     return units
-
-
-def resolve_scope(perimeters: pd.DataFrame, departements: list[str] | None = None,
-                  region: str | None = None) -> list[str]:
-    """Départements of the scope: given ones, those of a région, or those the perimeters touch."""
-    units = reference.units()
-    known = set(units["departement"])
-    scope: set[str] = set()
-    for d in departements or []:
-        d = d.strip().upper().zfill(2)
-        if d not in known:
-            raise TerritoireError(f"département « {d} » inconnu (attendu : 01 à 95, 2A, 2B, 971 à 976).")
-        scope.add(d)
-    if region:
-        deps = reference.departements_of_region(region.strip().zfill(2))
-        if not deps:
-            raise TerritoireError(f"région « {region} » inconnue (code INSEE de région attendu, ex. 11).")
-        scope.update(deps)
-    if not scope:
-        scope = set(units.loc[perimeters["code_commune"].unique(), "departement"])
-    return sorted(scope)
 
 
 # --- Core -------------------------------------------------------------------------

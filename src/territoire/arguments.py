@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 
 def number(text: str) -> float:
@@ -39,3 +40,36 @@ def percent(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"« {text} » : un pourcentage positif est attendu, par exemple 50")
     return value / 100
+
+
+def version_text() -> str:
+    """``--version``: the version and the embedded reference's vintages (``reference.json``, no heavy import)."""
+    import json
+
+    from . import __version__, settings
+
+    try:
+        meta = json.loads((settings.data_dir() / "reference.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"territoire {__version__}"
+    return (f"territoire {__version__} — référence : communes du COG {meta['cog']}, population municipale "
+            f"{meta['millesime_population']} (Mayotte {meta['millesime_population_mayotte']}), contours IGN "
+            f"ADMIN EXPRESS du COG {meta.get('contours', {}).get('cog', '?')}")
+
+
+def perimeter_file_back(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Options in any order: ``--departement 91 FICHIER`` gives FICHIER to ``--departement``; take it back.
+
+    Without a file, ``analyse`` and ``planifier`` need ``--departement`` or ``--region`` (the scope
+    is then all white).
+    """
+    if not hasattr(args, "perimetres"):
+        return
+    deps = args.departement or []
+    while args.perimetres is None and deps and not re.fullmatch(r"\d{1,3}|2[abAB]", deps[-1].strip()):
+        args.perimetres = deps.pop()
+    if args.departement is not None and not deps:
+        args.departement = None
+    if args.perimetres is None and not args.departement and not args.region:
+        parser.error("fichier de périmètres manquant (ou --departement/--region pour partir d'un territoire "
+                     "sans CPTS)")

@@ -11,7 +11,6 @@ import sys
 
 try:  # Ctrl-C while Python loads the command: the same line and exit code as during the run
     import argparse
-    import json
     import os
     import signal
     from collections.abc import Iterator
@@ -110,6 +109,13 @@ def _warn_invisible_characters(names: Any, journal: Journal) -> None:
                      "carte PNG et de l'affichage ; corrigez le fichier source.")
 
 
+def _read_perimeters(args: argparse.Namespace) -> Any:
+    """The perimeter file of ``analyse`` or ``planifier``; without one, the scope all white."""
+    from . import read
+    return read.no_perimeters() if args.perimetres is None else read.read_perimeters(
+        args.perimetres, majority=args.majorite, layer=args.couche, sheet=args.feuille, shared=_shared(args))
+
+
 def _inputs(args: argparse.Namespace, *names: str) -> list[str]:
     return [getattr(args, n) for n in names if getattr(args, n, None)]
 
@@ -163,12 +169,11 @@ def cmd_perimetres(args: argparse.Namespace) -> int:
 
 def cmd_analyse(args: argparse.Namespace) -> int:
     """``territoire analyse``: the audit and its meeting pack."""
-    from . import analyse, destination, export, read
+    from . import analyse, destination, export
 
     inputs = _inputs(args, "perimetres", "population")
     destination.check_folder(Path(args.sortie), inputs)  # before the work, so as not to waste it
-    per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
-                               sheet=args.feuille, shared=_shared(args))
+    per = _read_perimeters(args)
     checkpoint("lecture")
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
     checkpoint("analyse")
@@ -176,7 +181,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     _warn_invisible_characters(audit.cpts["cpts"], journal)
     s = audit.synthese
     s["avertissements"] = s["avertissements"] + journal.avertissements
-    s["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
+    s["date_perimetres"] = (_titles().perimeter_date(args.perimetres, args.date_perimetres) if args.perimetres
+                            else args.date_perimetres)
     extra = {}
     if not args.sans_carte:
         from . import render, report  # folium and matplotlib load only when a map is asked for
@@ -212,7 +218,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
 def cmd_planifier(args: argparse.Namespace) -> int:
     """``territoire planifier``: the Plan 100 % CPTS and its meeting pack."""
-    from . import destination, export, plan, read
+    from . import destination, export, plan
 
     inputs = _inputs(args, "perimetres", "population")
     destination.check_folder(Path(args.sortie), inputs)
@@ -225,8 +231,7 @@ def cmd_planifier(args: argparse.Namespace) -> int:
         preferer_aci=not args.sans_priorite_aci,
         croissance_max_sans_alerte=args.croissance_alerte,
     )
-    per = read.read_perimeters(args.perimetres, majority=args.majorite, layer=args.couche,
-                               sheet=args.feuille, shared=_shared(args))
+    per = _read_perimeters(args)
     checkpoint("lecture")
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params,
                             variantes=True if args.variantes else None)
@@ -383,19 +388,6 @@ def _planner_options(p: argparse.ArgumentParser) -> None:
                                             "croît de plus de ce pourcentage (défaut : 50)")
 
 
-def _version_text() -> str:
-    """The version and the embedded reference's vintages (read from ``reference.json``: no heavy import)."""
-    from . import __version__, settings
-
-    try:
-        meta = json.loads((settings.data_dir() / "reference.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return f"territoire {__version__}"
-    return (f"territoire {__version__} — référence : communes du COG {meta['cog']}, population municipale "
-            f"{meta['millesime_population']} (Mayotte {meta['millesime_population_mayotte']}), contours IGN "
-            f"ADMIN EXPRESS du COG {meta.get('contours', {}).get('cog', '?')}")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``territoire`` command (help and messages in French)."""
     parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -403,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "tailles, financement ACI, couverture et zones blanches.",
                      epilog="exemple :\n  territoire analyse data/exemples/essonne_2019_perimetres.csv\n\n"
                             "Aide d'une commande : territoire COMMANDE --help")
-    parser.add_argument("--version", action="version", version=_version_text(),
+    parser.add_argument("--version", action="version", version=arguments.version_text(),
                         help="affiche la version, le COG et les millésimes de population embarqués, et quitte")
     sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE",
                                 parser_class=_Parser)
@@ -425,11 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "financement ACI de chaque CPTS, taux de couverture par statut, "
                                    "zones blanches et CPTS voisines.",
                        epilog=EPILOG_ANALYSE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
+    p.add_argument("perimetres", metavar="PERIMETRES", nargs="?",
+                   help="fichier de périmètres (sans fichier, avec --departement ou --region : tout le "
+                        "territoire en zone blanche, point de départ d'un Plan 100 %% CPTS)")
     _common_options(p)
     p.add_argument("--departement", nargs="+", metavar="CODE",
                    help="départements analysés (défaut : ceux que touchent les périmètres)")
-    p.add_argument("--region", metavar="CODE", help="région analysée (code INSEE, ex. 11)")
+    p.add_argument("--region", metavar="CODE_OU_NOM",
+                   help="région analysée, par son code INSEE (11) ou son nom (« Île-de-France »)")
     p.add_argument("--sortie", default="resultats", metavar="DOSSIER",
                    help="dossier des résultats (défaut : %(default)s)")
     p.set_defaults(func=cmd_analyse)
@@ -440,11 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "propose de nouvelles CPTS dans les grandes, avec l'effet sur la "
                                    "population, la taille et le financement de chaque CPTS.",
                        epilog=EPILOG_PLANIFIER, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("perimetres", metavar="PERIMETRES", help="fichier de périmètres")
+    p.add_argument("perimetres", metavar="PERIMETRES", nargs="?",
+                   help="fichier de périmètres (sans fichier, avec --departement ou --region : tout le "
+                        "territoire en zone blanche)")
     _common_options(p)
     p.add_argument("--departement", nargs="+", metavar="CODE",
                    help="départements traités (défaut : ceux que touchent les périmètres)")
-    p.add_argument("--region", metavar="CODE", help="région traitée (code INSEE, ex. 11)")
+    p.add_argument("--region", metavar="CODE_OU_NOM",
+                   help="région traitée, par son code INSEE (84) ou son nom (« Auvergne-Rhône-Alpes »)")
     p.add_argument("--sortie", default="plan", metavar="DOSSIER",
                    help="dossier des propositions (défaut : %(default)s)")
     _planner_options(p)
@@ -466,7 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with console.session():
             try:
-                args = build_parser().parse_args(argv)
+                parser = build_parser()
+                args = parser.parse_args(argv)
+                arguments.perimeter_file_back(args, parser)
                 checkpoint("demarrage")
                 return int(args.func(args))
             except TerritoireError as exc:

@@ -113,3 +113,14 @@ def read_population(source: Source, *, sheet: str | None = None) -> Population:
         path = Path(source)
         df, roles = readers.read_grid(path, journal, sheet=sheet)
     return populations.table_to_population(df, roles, path, journal)
+
+
+def no_perimeters() -> Perimetres:
+    """No perimeter file: a scope with no CPTS yet, all white (the start of a Plan 100 % CPTS)."""
+    journal = Journal()
+    journal.info("Aucun fichier de périmètres : toutes les communes du territoire choisi sont en zone blanche "
+                 "(point de départ d'un Plan 100 % CPTS).")
+    table = pd.DataFrame({"cpts": pd.Series([], dtype=object), "statut": pd.Series([], dtype=object),
+                          "code_commune": pd.Series([], dtype=object), "part": pd.Series([], dtype="float64"),
+                          "part_population": pd.Series([], dtype="float64")})
+    return Perimetres(table=table, journal=journal, source="aucun fichier")
