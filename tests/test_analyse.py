@@ -189,3 +189,33 @@ def test_region_by_code_or_name_and_with_departements_only_inside_it(tmp_path):
     unknown = cli_en_processus("analyse", "--region", "Atlantis", "--sans-carte", "--sortie", tmp_path / "y")
     assert unknown.returncode == 2 and "53 Bretagne" in unknown.stderr and "11 Île-de-France" in unknown.stderr
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_another_aci_scale_changes_tailles_and_funding_in_every_output(tmp_path):
+    from territoire import settings
+
+    from .conftest import ESSONNE, cli_en_processus
+
+    doc = json.loads(settings.DEFAULT_SCALE.read_text(encoding="utf-8"))
+    doc.update(nom="Barème d'essai (avenant négocié)", date="2026-10", seuils_taille=[30_000, 100_000, 140_000],
+               financement_max_annuel={"1": 300_000, "2": 400_000, "3": 500_000, "4": 600_000})
+    scale = tmp_path / "bareme.json"
+    scale.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    res = cli_en_processus("analyse", ESSONNE, "--bareme", scale, "--sortie", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    cpts = pd.read_csv(tmp_path / "r" / "cpts.csv", sep=";").set_index("cpts")
+    # Hygie (146 675 hab.) is taille 4 above 140 000; APES (101 064) taille 3 from 100 000; Coeur Santé (93 122) 2.
+    hygie = next(n for n in cpts.index if "Hygie" in n)
+    assert cpts.at[hygie, "taille"] == 4 and cpts.at[hygie, "financement_max_annuel"] == 600_000
+    assert sorted(cpts["taille"]) == sorted(
+        [4 if p >= 140_000 else 3 if p >= 100_000 else 2 if p >= 30_000 else 1 for p in cpts["population"]])
+    synthese = json.loads((tmp_path / "r" / "synthese.json").read_text(encoding="utf-8"))
+    assert synthese["bareme"] == "Barème d'essai (avenant négocié) (2026-10)"
+    assert "barème ACI : Barème d&#39;essai (avenant négocié)" in (tmp_path / "r" / "rapport.html").read_text(
+        encoding="utf-8")  # text from a file is escaped, like every text in the report
+    # The shipped scale is back for the next run, and a broken scale is refused in French.
+    assert settings.scale()["seuils_taille"] == (40_000, 80_000, 175_000)
+    doc["seuils_taille"] = [80_000, 40_000, 175_000]
+    scale.write_text(json.dumps(doc), encoding="utf-8")
+    bad = cli_en_processus("analyse", ESSONNE, "--bareme", scale, "--sortie", tmp_path / "x")
+    assert bad.returncode == 2 and "trois seuils croissants" in bad.stderr and not (tmp_path / "x").exists()

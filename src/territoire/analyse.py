@@ -433,6 +433,7 @@ def _summary(com: gpd.GeoDataFrame, pop: pd.Series, cpts: pd.DataFrame, zones: g
     return {
         "millesime_population": vintage,
         "cog": meta["cog"],
+        "bareme": settings.scale_label(),
         "perimetre": scope,
         **figures,
         "par_departement": par_dep,

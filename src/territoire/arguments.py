@@ -73,3 +73,42 @@ def perimeter_file_back(args: argparse.Namespace, parser: argparse.ArgumentParse
     if args.perimetres is None and not args.departement and not args.region:
         parser.error("fichier de périmètres manquant (ou --departement/--region pour partir d'un territoire "
                      "sans CPTS)")
+
+
+def map_options(p: argparse.ArgumentParser) -> None:
+    """Options of the map (every command that draws one)."""
+    p.add_argument("--hors-ligne", action="store_true",
+                   help="sans effet, gardée pour compatibilité : la carte est toujours autonome (Leaflet embarqué)")
+    p.add_argument("--fond-de-carte", action="store_true",
+                   help="ajoute un fond OpenStreetMap (vu avec une connexion ; les couches s'affichent sans)")
+
+
+def common_options(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that read a perimeter file."""
+    from . import settings
+
+    p.add_argument("--bareme", metavar="FICHIER",
+                   help="barème ACI à utiliser (JSON comme regles/bareme_aci.json : seuils de taille, montants "
+                        "par taille, nom et date) au lieu de celui livré ; son nom et sa date sont écrits dans "
+                        "chaque sortie")
+    p.add_argument("--population", metavar="FICHIER",
+                   help="populations à utiliser (colonnes code et population, tout millésime) ; "
+                        "remplacent la référence pour les communes listées")
+    map_options(p)
+    p.add_argument("--date-perimetres", metavar="DATE",
+                   help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
+                        "à défaut, une date écrite dans la ligne de titre du fichier")
+    p.add_argument("--sans-carte", action="store_true",
+                   help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
+    p.add_argument("--majorite", type=share, default=None, metavar="PART",
+                   help="pour les polygones : communes entières seulement, chacune à la CPTS qui couvre au "
+                        "moins cette part de sa surface, entre 0 (exclu) et 1 ; par défaut, une commune dont "
+                        f"plusieurs CPTS couvrent chacune au moins {settings.POLYGON_SHARE * 100:.0f}\u00a0%% est partagée, "
+                        f"les autres vont à la CPTS qui en couvre {settings.POLYGON_MAJORITY * 100:.0f}\u00a0%%")
+    p.add_argument("--communes-partagees", nargs="*", metavar="CODE",
+                   help="les communes listées entières dans plusieurs CPTS (ou seulement celles dont le code "
+                        "suit) sont partagées à parts égales entre elles, pas en chevauchement")
+    p.add_argument("--couche", metavar="NOM",
+                   help="couche à lire quand le fichier (GeoPackage, archive .zip) en contient plusieurs")
+    p.add_argument("--feuille", metavar="NOM",
+                   help="feuille à lire quand le classeur contient plusieurs listes de communes")

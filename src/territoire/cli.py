@@ -18,7 +18,7 @@ try:  # Ctrl-C while Python loads the command: the same line and exit code as du
     from pathlib import Path
     from typing import TYPE_CHECKING, Any
 
-    from . import arguments, console, escaping
+    from . import arguments, console, escaping, settings
     from .errors import Journal, TerritoireError, checkpoint
     from .formats import nombre as fmt
     from .formats import pourcentage as pct
@@ -325,39 +325,6 @@ def _titles() -> Any:
     return titles
 
 
-def _map_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hors-ligne", action="store_true",
-                   help="sans effet, gardée pour compatibilité : la carte est toujours autonome (Leaflet embarqué)")
-    p.add_argument("--fond-de-carte", action="store_true",
-                   help="ajoute un fond OpenStreetMap (vu avec une connexion ; les couches s'affichent sans)")
-
-
-def _common_options(p: argparse.ArgumentParser) -> None:
-    from . import settings
-
-    p.add_argument("--population", metavar="FICHIER",
-                   help="populations à utiliser (colonnes code et population, tout millésime) ; "
-                        "remplacent la référence pour les communes listées")
-    _map_options(p)
-    p.add_argument("--date-perimetres", metavar="DATE",
-                   help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
-                        "à défaut, une date écrite dans la ligne de titre du fichier")
-    p.add_argument("--sans-carte", action="store_true",
-                   help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
-    p.add_argument("--majorite", type=arguments.share, default=None, metavar="PART",
-                   help="pour les polygones : communes entières seulement, chacune à la CPTS qui couvre au "
-                        "moins cette part de sa surface, entre 0 (exclu) et 1 ; par défaut, une commune dont "
-                        f"plusieurs CPTS couvrent chacune au moins {settings.POLYGON_SHARE * 100:.0f}\u00a0%% est partagée, "
-                        f"les autres vont à la CPTS qui en couvre {settings.POLYGON_MAJORITY * 100:.0f}\u00a0%%")
-    p.add_argument("--communes-partagees", nargs="*", metavar="CODE",
-                   help="les communes listées entières dans plusieurs CPTS (ou seulement celles dont le code "
-                        "suit) sont partagées à parts égales entre elles, pas en chevauchement")
-    p.add_argument("--couche", metavar="NOM",
-                   help="couche à lire quand le fichier (GeoPackage, archive .zip) en contient plusieurs")
-    p.add_argument("--feuille", metavar="NOM",
-                   help="feuille à lire quand le classeur contient plusieurs listes de communes")
-
-
 def _shared(args: argparse.Namespace) -> bool | list[str]:
     value = getattr(args, "communes_partagees", None)
     return False if value is None else (value or True)
@@ -407,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "CPTS, statut, communes, population et taille.",
                        epilog=EPILOG_PERIMETRES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fichier", metavar="FICHIER", help="fichier de périmètres")
-    _common_options(p)
+    arguments.common_options(p)
     p.add_argument("--sortie", metavar="FICHIER.csv",
                    help="écrit les périmètres normalisés (cpts, statut, code_commune, part)")
     p.set_defaults(func=cmd_perimetres)
@@ -420,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("perimetres", metavar="PERIMETRES", nargs="?",
                    help="fichier de périmètres (sans fichier, avec --departement ou --region : tout le "
                         "territoire en zone blanche, point de départ d'un Plan 100 %% CPTS)")
-    _common_options(p)
+    arguments.common_options(p)
     p.add_argument("--departement", nargs="+", metavar="CODE",
                    help="départements analysés (défaut : ceux que touchent les périmètres)")
     p.add_argument("--region", metavar="CODE_OU_NOM",
@@ -438,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("perimetres", metavar="PERIMETRES", nargs="?",
                    help="fichier de périmètres (sans fichier, avec --departement ou --region : tout le "
                         "territoire en zone blanche)")
-    _common_options(p)
+    arguments.common_options(p)
     p.add_argument("--departement", nargs="+", metavar="CODE",
                    help="départements traités (défaut : ceux que touchent les périmètres)")
     p.add_argument("--region", metavar="CODE_OU_NOM",
@@ -454,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="exemple :\n  territoire carte resultats/",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dossier", metavar="DOSSIER", help="dossier de résultats")
-    _map_options(p)
+    arguments.map_options(p)
     p.set_defaults(func=cmd_carte)
     return parser
 
@@ -468,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
                 args = parser.parse_args(argv)
                 arguments.perimeter_file_back(args, parser)
                 checkpoint("demarrage")
-                return int(args.func(args))
+                with settings.scale_from(getattr(args, "bareme", None)):
+                    return int(args.func(args))
             except TerritoireError as exc:
                 print(f"Erreur : {exc}", file=sys.stderr)
                 return 2

@@ -106,6 +106,8 @@ class Synthese(Chiffres):
 
     millesime_population: str
     cog: int
+    #: Name and date of the ACI scale used (``--bareme`` or the shipped one).
+    bareme: str
     perimetre: list[str]
     par_departement: dict[str, ChiffresDepartement]
     avertissements: list[str]
@@ -241,6 +243,7 @@ class Scenario(TypedDict):
 
     perimetre: list[str]
     millesime_population: str
+    bareme: str
     avant: ChiffresPlan
     apres: ChiffresPlan
     nb_arbitrages_chevauchement: int

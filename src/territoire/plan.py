@@ -278,6 +278,7 @@ def _scenario(before: Audit, after: Audit, props: pd.DataFrame, perimeters: pd.D
     return {
         "perimetre": before.synthese["perimetre"],
         "millesime_population": before.synthese["millesime_population"],
+        "bareme": settings.scale_label(),
         "avant": ChiffresPlan(**{k: before.synthese[k] for k in keys}),  # type: ignore[literal-required,typeddict-item]
         "apres": ChiffresPlan(**{k: after.synthese[k] for k in keys}),  # type: ignore[literal-required,typeddict-item]
         "nb_arbitrages_chevauchement": int(counts.get("arbitrage_chevauchement", 0)),

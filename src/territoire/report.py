@@ -61,6 +61,7 @@ FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 def _synthesis_rows(synthese: Mapping[str, Any]) -> list[tuple[str, object]]:
     rows = [("Départements", ", ".join(synthese["perimetre"])),
             ("Population (millésime)", synthese["millesime_population"]),
+            ("Barème ACI", synthese.get("bareme", "")),
             ("Population totale", synthese["population_totale"]),
             ("Population couverte par une CPTS", synthese["population_couverte"]),
             ("Taux de couverture", synthese["taux_couverture"]),
@@ -207,7 +208,7 @@ img{max-width:100%;max-height:110mm;display:block;margin:6px auto}
 </table>{% if t.reste %}<div class="note">… et {{ t.reste }} autre(s) ligne(s) : voir rapport.xlsx.</div>{% endif %}
 {% else %}<div class="note">Aucune.</div>{% endif %}
 {% endfor %}
-<div class="note">Sources : INSEE (COG, populations), IGN ADMIN EXPRESS, DGCL ; calculs : territoire.</div>
+<div class="note">Sources : INSEE (COG, populations), IGN ADMIN EXPRESS, DGCL ; calculs : territoire{% if bareme %} ; barème ACI : {{ bareme }}{% endif %}.</div>
 </section>
 {% endfor %}
 </body></html>
@@ -283,7 +284,7 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
                                ["variante", "nb_cpts", "nb_nouvelles_cpts", "population_min", "population_mediane",
                                 "population_max", "nb_epci_scindes_apres", "financement_max_total_apres"]))
         deps.append({"code": code, "nom": fig.get("nom", ""), "chiffres": chiffres, "tables": tabs})
-    return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps,
+    return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps, bareme=synthese.get("bareme", ""),
                             carte=base64.b64encode(png).decode() if png else "")
 
 

@@ -7,9 +7,11 @@ CMG 2024 congress, Guichet CPTS Occitanie guide).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 # --- Data -----------------------------------------------------------------
@@ -75,10 +77,30 @@ ACTION_LABELS: dict[str, str] = {
 DEFAULT_SCALE = PACKAGE_DIR / "regles" / "bareme_aci.json"
 
 
+#: A scale given for one run (``--bareme``); see :func:`scale_from`.
+_RUN_SCALE: list[Path] = []
+
+
 def scale_path() -> Path:
-    """The ACI scale in force: ``TERRITOIRE_BAREME`` when set, else the shipped one."""
+    """The ACI scale in force: the run's (``--bareme``), else ``TERRITOIRE_BAREME``, else the shipped one."""
+    if _RUN_SCALE:
+        return _RUN_SCALE[-1]
     env = os.environ.get("TERRITOIRE_BAREME")
     return Path(env) if env else DEFAULT_SCALE
+
+
+@contextlib.contextmanager
+def scale_from(path: str | Path | None) -> Iterator[None]:
+    """Use the scale in ``path`` (checked first: a French error if it is not a valid scale) within the block."""
+    if path is None:
+        yield
+        return
+    _RUN_SCALE.append(Path(path).resolve())
+    try:
+        scale()
+        yield
+    finally:
+        _RUN_SCALE.pop()
 
 
 @functools.lru_cache(maxsize=8)
@@ -111,6 +133,12 @@ def scale() -> dict:
     except OSError:
         mtime = -1
     return _load_scale(path, mtime)
+
+
+def scale_label() -> str:
+    """Name and date of the scale in force, as written in every output."""
+    sc = scale()
+    return f"{sc['nom']} ({sc['date']})" if sc["date"] else sc["nom"]
 
 
 def size_thresholds() -> tuple[int, int, int]:
