@@ -185,10 +185,11 @@ def cmd_analyse(args: argparse.Namespace) -> int:
                             else args.date_perimetres)
     extra = {}
     if not args.sans_carte:
-        from . import render, report  # folium and matplotlib load only when a map is asked for
+        from . import gis, reference, render, report  # folium and matplotlib load only when a map is asked for
 
         data = render.audit_map_data(audit, date_perimetres=s["date_perimetres"])
         extra = report.meeting_pack(data, s, export.audit_tables(audit), fond_de_carte=args.fond_de_carte)
+        extra["resultats.gpkg"] = gis.geopackage(gis.audit_layers(audit, reference.units()), s["perimetre"])
         checkpoint("carte")
     out = export.write_audit(audit, args.sortie, extra, inputs)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
@@ -240,13 +241,16 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     plan_tables = export.plan_tables(result)
     tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions,
               **{k: v for k, v in plan_tables.items() if k in ("variantes.csv", "options_chevauchements.csv")}}
-    result.scenario["date_perimetres"] = _titles().perimeter_date(args.perimetres, args.date_perimetres)
+    result.scenario["date_perimetres"] = (_titles().perimeter_date(args.perimetres, args.date_perimetres)
+                                          if args.perimetres else args.date_perimetres)
     extra = {}
     if not args.sans_carte:
-        from . import render, report
+        from . import gis, reference, render, report
 
         data = render.plan_map_data(result, date_perimetres=result.scenario["date_perimetres"])
         extra = report.meeting_pack(data, result.apres.synthese, tables, fond_de_carte=args.fond_de_carte)
+        extra["resultats.gpkg"] = gis.geopackage(gis.plan_layers(result, reference.units()),
+                                                 result.scenario["perimetre"])
         checkpoint("carte")
     out = export.write_plan(result, args.sortie, extra, inputs)
     s = result.scenario
