@@ -89,7 +89,10 @@ def fetch(spec: str, dest: Path, manifest: dict, record: bool) -> Path:
     if not out.exists():
         if kind == "npm":
             with tarfile.open(archive) as tar:
-                tar.extractall(out, filter="data")
+                # Plain files and folders inside ``out`` only (the "data" filter of Python 3.11.4+, by hand).
+                members = [m for m in tar.getmembers() if (m.isfile() or m.isdir()) and not m.name.startswith("/")
+                           and ".." not in Path(m.name).parts]
+                tar.extractall(out, members=members)  # noqa: S202 - members checked above
         else:
             with zipfile.ZipFile(archive) as z:
                 z.extractall(out)
