@@ -112,3 +112,29 @@ def common_options(p: argparse.ArgumentParser) -> None:
                    help="couche à lire quand le fichier (GeoPackage, archive .zip) en contient plusieurs")
     p.add_argument("--feuille", metavar="NOM",
                    help="feuille à lire quand le classeur contient plusieurs listes de communes")
+
+
+def planner_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``planifier`` (the planner's parameters, defaults from :class:`Parametres`)."""
+    from . import plan
+
+    d = plan.Parametres()
+    p.add_argument("--zone-max-extension", type=inhabitants, default=d.population_max_zone_extension, metavar="HAB",
+                   help="population maximale d'une zone blanche couverte par extension des CPTS "
+                        "voisines ; au-delà, nouvelles CPTS (défaut : %(default)s)")
+    p.add_argument("--min-nouvelle", type=inhabitants, default=d.population_min_nouvelle_cpts, metavar="HAB",
+                   help="population minimale d'une nouvelle CPTS, quand la zone le permet (défaut : %(default)s)")
+    p.add_argument("--max-cpts", type=inhabitants, default=d.population_max_cpts, metavar="HAB",
+                   help="population qu'une extension ne fait jamais dépasser (défaut : %(default)s)")
+    p.add_argument("--franchir-seuil", action="store_true",
+                   help="autorise une extension à changer la taille (et le financement) d'une CPTS")
+    p.add_argument("--franchir-departement", action="store_true",
+                   help="autorise une extension dans un département que la CPTS ne touche pas encore")
+    p.add_argument("--variantes", action="store_true",
+                   help="calcule aussi les variantes (EPCI d'abord, minimum 40 000, seuils franchissables) "
+                        "au-delà de 13 départements ; en deçà, elles le sont toujours (variantes.csv)")
+    p.add_argument("--sans-priorite-aci", action="store_true",
+                   help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
+    p.add_argument("--croissance-alerte", type=percent, default=d.croissance_max_sans_alerte,
+                   metavar="POURCENT", help="signale « à valider avec la CPTS » une CPTS dont la population "
+                                            "croît de plus de ce pourcentage (défaut : 50)")

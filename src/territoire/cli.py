@@ -219,7 +219,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
 def cmd_planifier(args: argparse.Namespace) -> int:
     """``territoire planifier``: the Plan 100 % CPTS and its meeting pack."""
-    from . import destination, export, plan
+    from . import destination, export, plan, summaries
 
     inputs = _inputs(args, "perimetres", "population")
     destination.check_folder(Path(args.sortie), inputs)
@@ -253,38 +253,41 @@ def cmd_planifier(args: argparse.Namespace) -> int:
                                                  result.scenario["perimetre"])
         checkpoint("carte")
     out = export.write_plan(result, args.sortie, extra, inputs)
-    s = result.scenario
-    av, ap = s["avant"], s["apres"]
-    print(f"Plan 100 % CPTS pour le(s) département(s) {', '.join(s['perimetre'])} "
-          f"(population : {s['millesime_population']}).")
-    print(f"  Couverture        : {pct(av['taux_couverture'])} → {pct(ap['taux_couverture'])}")
-    print(f"  Zones blanches    : {av['nb_zones_blanches']} ({fmt(av['population_zones_blanches'])} hab.) → "
-          f"{ap['nb_zones_blanches']}")
-    print(f"  Chevauchements    : {av['nb_communes_en_chevauchement']} commune(s) → "
-          f"{ap['nb_communes_en_chevauchement']} ({s['nb_arbitrages_chevauchement']} arbitrage(s) à valider"
-          + (f", {s['nb_communes_partagees_proposees']} commune(s) partagée(s) à valider" if
-             s["nb_communes_partagees_proposees"] else "") + ")")
-    print(f"  Extensions        : {s['nb_communes_extension']} commune(s) rattachée(s) à "
-          f"{s['nb_cpts_etendues']} CPTS voisine(s)")
-    print(f"  Nouvelles CPTS    : {s['nb_nouvelles_cpts']}")
-    print(f"  Changements de taille : {s['nb_changements_taille']} ; financement maximal annuel "
-          f"{fmt(s['financement_max_total_avant'])} € → {fmt(s['financement_max_total_apres'])} €")
-    for r in s["cpts"]:
-        if not r["nouvelle"] and r["taille_avant"] != r["taille_apres"]:
-            after = (f"taille {r['taille_avant']} → {r['taille_apres']}" if r["taille_apres"] is not None
-                     else f"taille {r['taille_avant']} → plus aucune commune propre : fusion ou arbitrage à discuter "
-                     "(voir propositions.csv)")
-            print(f"    - {r['cpts']} : {fmt(r['population_avant'])} → {fmt(r['population_apres'])} hab., {after}")
-    if s["variantes"]:
-        print("\nVariantes (variantes.csv) : CPTS (nouvelles) · population min./médiane/max. · EPCI scindés · "
-              "financement ACI maximal")
-        for v in s["variantes"]:
-            print(f"  {v['variante']:<22} {v['nb_cpts']:>3} ({v['nb_nouvelles_cpts']:>2}) · "
-                  f"{fmt(v['population_min'])} / {fmt(v['population_mediane'])} / {fmt(v['population_max'])} · "
-                  f"{v['nb_epci_scindes_apres']} · {fmt(v['financement_max_total_apres'])} €")
+    summaries.plan(result.scenario)
     _print_journal(Journal(avertissements=result.apres.synthese["avertissements"]
                            + result.journal.avertissements))
     print(f"\nPropositions écrites dans {out}/")
+    return 0
+
+
+# --- comparer ----------------------------------------------------------------------------
+
+def cmd_comparer(args: argparse.Namespace) -> int:
+    """``territoire comparer``: what changed between two dates."""
+    from . import analyse, compare, destination, export, read, reference, summaries
+
+    inputs = _inputs(args, "avant", "apres", "population")
+    destination.check_folder(Path(args.sortie), inputs)
+    kw = {"majority": args.majorite, "layer": args.couche, "sheet": args.feuille, "shared": _shared(args)}
+    per_a, per_b = read.perimeters_of(args.avant, **kw), read.perimeters_of(args.apres, **kw)
+    checkpoint("lecture")
+    scope = (args.departement or args.region) and analyse.resolve_scope(per_a.table, args.departement, args.region)
+    scope = scope or sorted(set(analyse.resolve_scope(per_a.table)) | set(analyse.resolve_scope(per_b.table)))
+    pop = _population(args.population)
+    before, after = analyse.analyse(per_a, pop, scope), analyse.analyse(per_b, pop, scope)
+    cpts = compare.cpts_changes(before, after, reference.units()["nom"])
+    communes = compare.commune_changes(before, after)
+    summary = compare.summary(before, after, cpts)
+    files = {"comparaison.json": export.json_bytes(summary), "comparaison_cpts.csv": export.csv_bytes(cpts),
+             "comparaison_communes.csv": export.csv_bytes(communes)}
+    if not args.sans_carte:
+        from . import render, report
+
+        tables = {**export.audit_tables(after), "comparaison_cpts.csv": cpts, "comparaison_communes.csv": communes}
+        files.update(report.meeting_pack(render.audit_map_data(after), after.synthese, tables))
+    out = export.write_results(files, args.sortie, inputs)
+    summaries.comparison(summary, cpts, per_a.source, per_b.source, scope)
+    print(f"\nComparaison écrite dans {out}/")
     return 0
 
 
@@ -332,31 +335,6 @@ def _titles() -> Any:
 def _shared(args: argparse.Namespace) -> bool | list[str]:
     value = getattr(args, "communes_partagees", None)
     return False if value is None else (value or True)
-
-
-def _planner_options(p: argparse.ArgumentParser) -> None:
-    from . import plan
-
-    d = plan.Parametres()
-    p.add_argument("--zone-max-extension", type=arguments.inhabitants, default=d.population_max_zone_extension, metavar="HAB",
-                   help="population maximale d'une zone blanche couverte par extension des CPTS "
-                        "voisines ; au-delà, nouvelles CPTS (défaut : %(default)s)")
-    p.add_argument("--min-nouvelle", type=arguments.inhabitants, default=d.population_min_nouvelle_cpts, metavar="HAB",
-                   help="population minimale d'une nouvelle CPTS, quand la zone le permet (défaut : %(default)s)")
-    p.add_argument("--max-cpts", type=arguments.inhabitants, default=d.population_max_cpts, metavar="HAB",
-                   help="population qu'une extension ne fait jamais dépasser (défaut : %(default)s)")
-    p.add_argument("--franchir-seuil", action="store_true",
-                   help="autorise une extension à changer la taille (et le financement) d'une CPTS")
-    p.add_argument("--franchir-departement", action="store_true",
-                   help="autorise une extension dans un département que la CPTS ne touche pas encore")
-    p.add_argument("--variantes", action="store_true",
-                   help="calcule aussi les variantes (EPCI d'abord, minimum 40 000, seuils franchissables) "
-                        "au-delà de 13 départements ; en deçà, elles le sont toujours (variantes.csv)")
-    p.add_argument("--sans-priorite-aci", action="store_true",
-                   help="à choix égal, ne pas préférer la CPTS la plus avancée (signataire ACI)")
-    p.add_argument("--croissance-alerte", type=arguments.percent, default=d.croissance_max_sans_alerte,
-                   metavar="POURCENT", help="signale « à valider avec la CPTS » une CPTS dont la population "
-                                            "croît de plus de ce pourcentage (défaut : 50)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -416,8 +394,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="région traitée, par son code INSEE (84) ou son nom (« Auvergne-Rhône-Alpes »)")
     p.add_argument("--sortie", default="plan", metavar="DOSSIER",
                    help="dossier des propositions (défaut : %(default)s)")
-    _planner_options(p)
+    arguments.planner_options(p)
     p.set_defaults(func=cmd_planifier)
+
+    p = sub.add_parser("comparer", help="ce qui a changé entre deux dates (deux fichiers ou deux dossiers de résultats)",
+                       description="Compare deux états des CPTS d'un territoire : CPTS créées, supprimées, renommées, "
+                                   "statuts avancés ou reculés, communes ajoutées et retirées, couverture et zones "
+                                   "blanches, changements de taille et leur effet en €/an.",
+                       epilog="exemple :\n  territoire comparer perimetres_2024.csv perimetres_2026.csv --sortie suivi/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("avant", metavar="AVANT", help="périmètres d'avant (fichier, ou dossier de résultats)")
+    p.add_argument("apres", metavar="APRES", help="périmètres d'après (fichier, ou dossier de résultats)")
+    arguments.common_options(p)
+    p.add_argument("--departement", nargs="+", metavar="CODE", help="départements comparés")
+    p.add_argument("--region", metavar="CODE_OU_NOM", help="région comparée (code ou nom)")
+    p.add_argument("--sortie", default="comparaison", metavar="DOSSIER",
+                   help="dossier des résultats (défaut : %(default)s)")
+    p.set_defaults(func=cmd_comparer)
 
     p = sub.add_parser("carte", help="redessiner la carte à partir de résultats enregistrés",
                        description="Redessine carte.html et carte.png dans un dossier écrit par "

@@ -124,3 +124,16 @@ def no_perimeters() -> Perimetres:
                           "code_commune": pd.Series([], dtype=object), "part": pd.Series([], dtype="float64"),
                           "part_population": pd.Series([], dtype="float64")})
     return Perimetres(table=table, journal=journal, source="aucun fichier")
+
+
+def perimeters_of(path: str | Path, **kwargs: object) -> Perimetres:
+    """A perimeter file, or the perimeters of a results folder (``perimetres.csv``, else ``perimetres_proposes.csv``)."""
+    from .errors import TerritoireError
+
+    folder = Path(path)
+    if folder.is_dir():
+        found = [folder / n for n in ("perimetres.csv", "perimetres_proposes.csv") if (folder / n).is_file()]
+        if not found:
+            raise TerritoireError("ni perimetres.csv ni perimetres_proposes.csv dans ce dossier.", folder)
+        folder = found[0]
+    return read_perimeters(folder, **kwargs)  # type: ignore[arg-type]

@@ -54,7 +54,8 @@ HEADERS = {
 SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"),
           ("Chevauchements", "chevauchements.csv"), ("Zones blanches", "zones_blanches.csv"),
           ("Propositions", "propositions.csv"), ("Variantes", "variantes.csv"),
-          ("Options de chevauchement", "options_chevauchements.csv")]
+          ("Options de chevauchement", "options_chevauchements.csv"),
+          ("Évolution des CPTS", "comparaison_cpts.csv"), ("Évolution des communes", "comparaison_communes.csv")]
 FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
