@@ -196,3 +196,19 @@ def test_recoverable_inputs_give_results_and_say_what_was_wrong(tmp_path, case, 
 
 def test_corpus_size():
     assert len(FATAL) + len(RECOVERABLE) >= 30
+
+
+def test_a_windows_cp1252_console_gets_readable_french_output(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ESSONNE
+
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    res = subprocess.run([sys.executable, "-m", "territoire.cli", "planifier", str(ESSONNE), "--sans-carte",
+                          "--sortie", str(tmp_path / "p")], capture_output=True, env=env)
+    assert res.returncode == 0, res.stderr.decode("cp1252")
+    out = res.stdout.decode("cp1252")  # every byte is cp1252: the console shows it as written
+    assert "35,8\u00a0% -> 100,0\u00a0%" in out and "859\u00a0909 hab." in out and "6\u00a0195\u00a0000 €" in out
+    assert "?" not in out.replace("(voir propositions.csv)", "")

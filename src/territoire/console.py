@@ -34,12 +34,18 @@ class _Terminal:
             self._stream.write(safe)
         except UnicodeEncodeError:
             enc = getattr(self._stream, "encoding", None) or "ascii"
+            # French typography a cp1252 console lacks: the nearest it has, then "?" for the rest.
+            safe = safe.translate(_NEAREST)
             self._stream.write(safe.encode(enc, errors="replace").decode(enc))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
+
+#: Narrow no-break space, arrows and the like, for consoles without them (Windows cp1252).
+_NEAREST = str.maketrans({"\u202f": "\u00a0", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "…": "...",
+                          "\u2009": " ", "⅓": "1/3"})
 
 SIGNAL_NAMES = {getattr(signal, n): n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
 
