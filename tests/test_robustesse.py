@@ -212,3 +212,22 @@ def test_a_windows_cp1252_console_gets_readable_french_output(tmp_path):
     out = res.stdout.decode("cp1252")  # every byte is cp1252: the console shows it as written
     assert "35,8\u00a0% -> 100,0\u00a0%" in out and "859\u00a0909 hab." in out and "6\u00a0195\u00a0000 €" in out
     assert "?" not in out.replace("(voir propositions.csv)", "")
+
+
+def test_progress_lines_for_a_person_watching_and_none_otherwise(tmp_path, capsys):
+    from territoire import console
+    from territoire.errors import checkpoint
+
+    from .conftest import ESSONNE
+
+    with console.progress(True):
+        for stage in ("demarrage", "lecture", "analyse", "carte"):
+            checkpoint(stage)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("] ")[1] for line in lines] == [
+        "lecture des fichiers…", "analyse du territoire…", "carte, rapport et couches SIG…", "écriture des résultats…"]
+    checkpoint("lecture")  # outside a run: nothing
+    assert capsys.readouterr().err == ""
+    # stderr not a terminal (a pipe, a log file): no progress line at all.
+    res = cli_en_processus("analyse", ESSONNE, "--sans-carte", "--sortie", tmp_path / "r")
+    assert res.returncode == 0 and "[" not in res.stderr

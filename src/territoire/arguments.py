@@ -87,6 +87,8 @@ def common_options(p: argparse.ArgumentParser) -> None:
     """Options of the commands that read a perimeter file."""
     from . import settings
 
+    p.add_argument("-q", "--quiet", "--silencieux", dest="quiet", action="store_true",
+                   help="sans lignes de progression (elles ne s'affichent de toute façon que dans un terminal)")
     p.add_argument("--bareme", metavar="FICHIER",
                    help="barème ACI à utiliser (JSON comme regles/bareme_aci.json : seuils de taille, montants "
                         "par taille, nom et date) au lieu de celui livré ; son nom et sa date sont écrits dans "

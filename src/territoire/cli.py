@@ -431,8 +431,10 @@ def main(argv: list[str] | None = None) -> int:
                 parser = build_parser()
                 args = parser.parse_args(argv)
                 arguments.perimeter_file_back(args, parser)
-                checkpoint("demarrage")
-                with settings.scale_from(getattr(args, "bareme", None)):
+                quiet = getattr(args, "quiet", False) or not sys.stderr.isatty()
+                with console.progress(not quiet, getattr(args, "sans_carte", False)), \
+                        settings.scale_from(getattr(args, "bareme", None)):
+                    checkpoint("demarrage")
                     return int(args.func(args))
             except TerritoireError as exc:
                 print(f"Erreur : {exc}", file=sys.stderr)

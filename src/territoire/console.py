@@ -85,3 +85,36 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
         print(f"Avertissement : {message}", file=sys.stderr)
 
 
+
+
+#: What starts after each checkpoint of a run (see :func:`territoire.errors.checkpoint`).
+NEXT_STEP = {"demarrage": "lecture des fichiers", "lecture": "analyse du territoire",
+             "analyse": "carte, rapport et couches SIG", "carte": "écriture des résultats"}
+
+
+@contextmanager
+def progress(enabled: bool, sans_carte: bool = False) -> Iterator[None]:
+    """Progress lines on stderr at each stage of a run (elapsed seconds, then what starts).
+
+    Only for a person watching: off when stderr is not a terminal or with ``--quiet``.
+    """
+    from . import errors
+
+    if not enabled:
+        yield
+        return
+    import time
+
+    start = time.monotonic()
+
+    def report(stage: str) -> None:
+        step = "écriture des résultats" if stage == "analyse" and sans_carte else NEXT_STEP.get(stage)
+        if step:
+            elapsed = f"{time.monotonic() - start:.1f}".replace(".", ",")
+            print(f"[{elapsed} s] {step}…", file=sys.stderr, flush=True)
+
+    errors.on_checkpoint.append(report)
+    try:
+        yield
+    finally:
+        errors.on_checkpoint.remove(report)

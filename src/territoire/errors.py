@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,11 +54,18 @@ class Journal:
         self.avertissements.extend(other.avertissements)
 
 
-def checkpoint(stage: str) -> None:
-    """Test hook: ``TERRITOIRE_TEST_INTERRUPTION=stage[:SIGNAL]`` sends that signal (SIGINT by default) here.
+#: Called with the stage name at each checkpoint (the progress lines of :func:`territoire.console.progress`).
+on_checkpoint: list[Callable[[str], None]] = []
 
-    The robustness tests interrupt a run at each named stage this way; unset, it costs one lookup.
+
+def checkpoint(stage: str) -> None:
+    """The end of a stage of a run: progress lines, and a test hook.
+
+    ``TERRITOIRE_TEST_INTERRUPTION=stage[:SIGNAL]`` sends that signal (SIGINT by
+    default) here: the robustness tests interrupt a run at each named stage this way.
     """
+    for report in on_checkpoint:
+        report(stage)
     wanted = os.environ.get("TERRITOIRE_TEST_INTERRUPTION")
     if not wanted:
         return
