@@ -128,7 +128,7 @@ def test_api_and_cli_give_the_same_files_and_reruns_are_byte_identical(tmp_path,
     names = sorted(p.name for p in out1.iterdir())
     assert names == [".territoire", "carte.html", "carte.png", "chevauchements.csv", "chevauchements_paires.csv",
                      "communes.csv", "cpts.csv", "perimetres.csv", "rapport.html", "rapport.xlsx",
-                     "synthese.json", "zones_blanches.csv"]
+                     "resultats.gpkg", "synthese.json", "zones_blanches.csv"]
     # Every file, maps and workbook included, is byte-identical on a rerun.
     match, mismatch, errors = filecmp.cmpfiles(out1, out2, names, shallow=False)
     assert mismatch == [] and errors == []

@@ -77,3 +77,26 @@ def test_default_qgis_style_has_the_colours_of_the_html_legend(runs):
     zones = qml(runs / "a1" / "resultats.gpkg", "zones_blanches")
     props = {o.get("name"): o.get("value") for o in zones.iter("Option") if o.get("name")}
     assert props["outline_color"] == rgba(white["bord"]) and props["outline_style"] == "dash"
+
+
+def test_workbook_has_filters_french_words_a_before_after_sheet_and_no_empty_sheet(runs):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(runs / "p" / "rapport.xlsx")
+    assert "Avant - après" in wb.sheetnames and "Chevauchements" not in wb.sheetnames  # none left after the plan
+    for ws in wb:
+        assert ws.max_row > 1 and ws.auto_filter.ref == ws.dimensions, ws.title
+    headers = [c.value for c in wb["CPTS"][1]]
+    assert len(headers) == len(set(headers)) and "Nombre de communes" in headers
+    before_after = wb["Avant - après"]
+    col = [c.value for c in before_after[1]].index("Nouvelle CPTS")
+    assert {row[col].value for row in before_after.iter_rows(min_row=2)} == {"oui", "non"}
+    communes = wb["Communes"]
+    col = [c.value for c in communes[1]].index("Zone blanche")
+    assert {row[col].value for row in communes.iter_rows(min_row=2)} == {"non"}
+    motives = wb["Propositions"]
+    col = [c.value for c in motives[1]].index("Motif") + 1
+    assert motives.cell(2, col).alignment.wrap_text
+    # Booleans are written the same way in every CSV file.
+    assert "true" in (runs / "p" / "cpts_avant_apres.csv").read_text(encoding="utf-8-sig")
+    assert "True" not in (runs / "p" / "cpts_avant_apres.csv").read_text(encoding="utf-8-sig")

@@ -257,16 +257,23 @@ def ecrire_resultats(resultat: Audit | Plan, dossier: str | Path, *, carte: bool
     extra: dict[str, bytes] = {}
     if isinstance(resultat, Plan):
         if carte:
-            from . import render, report
+            from . import gis, render, report
 
-            tables = {**export.audit_tables(resultat.apres), "propositions.csv": resultat.propositions}
+            plan_tables = export.plan_tables(resultat)
+            tables = {**export.audit_tables(resultat.apres), "propositions.csv": resultat.propositions,
+                      **{k: v for k, v in plan_tables.items()
+                         if k in ("cpts_avant_apres.csv", "variantes.csv", "options_chevauchements.csv")}}
             extra = report.meeting_pack(render.plan_map_data(resultat), resultat.apres.synthese, tables, True)
+            extra["resultats.gpkg"] = gis.geopackage(gis.plan_layers(resultat, reference.units()),
+                                                     resultat.scenario["perimetre"])
         return export.write_plan(resultat, dossier, extra)
     if carte:
-        from . import render, report
+        from . import gis, render, report
 
         extra = report.meeting_pack(render.audit_map_data(resultat), resultat.synthese,
                                     export.audit_tables(resultat), True)
+        extra["resultats.gpkg"] = gis.geopackage(gis.audit_layers(resultat, reference.units()),
+                                                 resultat.synthese["perimetre"])
     return export.write_audit(resultat, dossier, extra)
 
 

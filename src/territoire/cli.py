@@ -240,7 +240,8 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     _warn_invisible_characters(result.apres.cpts["cpts"], result.journal)
     plan_tables = export.plan_tables(result)
     tables = {**export.audit_tables(result.apres), "propositions.csv": result.propositions,
-              **{k: v for k, v in plan_tables.items() if k in ("variantes.csv", "options_chevauchements.csv")}}
+              **{k: v for k, v in plan_tables.items()
+                 if k in ("cpts_avant_apres.csv", "variantes.csv", "options_chevauchements.csv")}}
     result.scenario["date_perimetres"] = (_titles().perimeter_date(args.perimetres, args.date_perimetres)
                                           if args.perimetres else args.date_perimetres)
     extra = {}

@@ -95,7 +95,10 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """A table in the CSV dialect of :data:`CSV_OPTIONS` (formulas defused)."""
+    """A table in the CSV dialect of :data:`CSV_OPTIONS` (formulas defused; booleans ``true``/``false`` in every file)."""
+    flags = [c for c in df.columns if pd.api.types.is_bool_dtype(df[c])]
+    if flags:
+        df = df.assign(**{c: df[c].map({True: "true", False: "false"}) for c in flags})
     return defuse_formulas(df).to_csv(**{k: v for k, v in CSV_OPTIONS.items() if k != "encoding"}).encode("utf-8-sig")
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: French column headers of the workbook.
 HEADERS = {
-    "cpts": "CPTS", "statut": "Statut", "nb_communes": "Communes", "population": "Population",
+    "cpts": "CPTS", "statut": "Statut", "nb_communes": "Nombre de communes", "population": "Population",
     "taille": "Taille", "financement_fonctionnement": "Financement de fonctionnement (€/an)",
     "financement_max_annuel": "Financement ACI maximal (€/an)", "departements": "Départements",
     "nb_morceaux": "Morceaux", "enclaves": "Enclaves", "communes_en_chevauchement": "Communes en chevauchement",
@@ -50,10 +50,21 @@ HEADERS = {
     "compacite_moyenne_apres": "Compacité moyenne", "financement_max_total_apres": "Financement ACI max. total (€/an)",
     "nb_changements_taille": "Changements de taille", "taux_couverture_apres": "Couverture après",
     "taille_1": "Taille 1", "taille_2": "Taille 2", "taille_3": "Taille 3", "taille_4": "Taille 4",
+    "nouvelle": "Nouvelle CPTS", "population_avant": "Population avant", "population_apres": "Population après",
+    "taille_avant": "Taille avant", "taille_apres": "Taille après",
+    "financement_max_avant": "Financement ACI max. avant (€/an)", "financement_max_apres": "Financement ACI max. après (€/an)",
+    "financement_fonctionnement_avant": "Fonctionnement avant (€/an)",
+    "financement_fonctionnement_apres": "Fonctionnement après (€/an)", "nb_morceaux_apres": "Morceaux après",
+    "compacite_apres": "Compacité après", "croissance": "Croissance de la population",
+    "forte_croissance": "À valider avec la CPTS (forte croissance)", "cpts_avant": "CPTS avant",
+    "cpts_apres": "CPTS après", "evenement": "Changement", "statut_avant": "Statut avant",
+    "statut_apres": "Statut après", "evolution_statut": "Évolution du statut", "communes_ajoutees": "Communes ajoutées",
+    "communes_retirees": "Communes retirées", "ecart_financement_max": "Écart de financement ACI max. (€/an)",
+    "zone_blanche_avant": "Zone blanche avant", "zone_blanche_apres": "Zone blanche après",
 }
 SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"),
           ("Chevauchements", "chevauchements.csv"), ("Zones blanches", "zones_blanches.csv"),
-          ("Propositions", "propositions.csv"), ("Variantes", "variantes.csv"),
+          ("Propositions", "propositions.csv"), ("Avant - après", "cpts_avant_apres.csv"), ("Variantes", "variantes.csv"),
           ("Options de chevauchement", "options_chevauchements.csv"),
           ("Évolution des CPTS", "comparaison_cpts.csv"), ("Évolution des communes", "comparaison_communes.csv")]
 FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
@@ -100,7 +111,7 @@ def workbook(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame]) -> by
             cell.number_format = "#,##0"
     _finish_sheet(ws, bold, head_fill)
     for title, name in SHEETS[1:]:
-        if name not in tables:
+        if name not in tables or tables[name].empty:  # no empty sheet: an absent table means « none »
             continue
         df = in_words(tables[name])
         ws = wb.create_sheet(title)
@@ -158,9 +169,14 @@ def _finish_sheet(ws: Any, bold: Font, fill: PatternFill) -> None:
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    wrap = Alignment(wrap_text=True, vertical="top")
     for j, col in enumerate(ws.iter_cols(min_row=1, max_row=min(ws.max_row, 500)), start=1):
         width = max((len(str(c.value)) for c in col if c.value is not None), default=8)
         ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+        if width > 58:  # long texts (motives, lists of communes) wrap within the column
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.alignment = wrap
 
 
 def _stable_zip(data: bytes) -> bytes:
@@ -224,12 +240,21 @@ def _n(v: object) -> str:
     return nombre(v)
 
 
+#: Yes/no values as the CSV files write them, and as a reader says them.
+YES_NO = {True: "oui", False: "non", "true": "oui", "false": "non", "True": "oui", "False": "non"}
+
+
 def in_words(df: pd.DataFrame) -> pd.DataFrame:
-    """Statuses and proposed actions as a reader says them (« Signataire ACI », not ``signataire_aci``)."""
+    """Statuses, proposed actions and yes/no as a reader says them (« Signataire ACI », « oui »), not as codes."""
     out = df.copy()
-    for col, labels in (("statut", settings.STATUS_LABELS), ("action", settings.ACTION_LABELS)):
-        if col in out:
+    for col in out.columns:
+        if col.startswith("statut") or col == "action":
+            labels = settings.ACTION_LABELS if col == "action" else settings.STATUS_LABELS
             out[col] = out[col].map(lambda v, lab=labels: lab.get(v, v) if isinstance(v, str) else v)
+        elif pd.api.types.is_bool_dtype(out[col]) or (
+                not pd.api.types.is_numeric_dtype(out[col]) and out[col].notna().any()
+                and out[col].dropna().map(lambda v: isinstance(v, (str, bool)) and v in YES_NO).all()):
+            out[col] = out[col].map(lambda v: YES_NO.get(v, v)).astype(object)
     return out
 
 
