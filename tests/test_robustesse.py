@@ -231,3 +231,20 @@ def test_progress_lines_for_a_person_watching_and_none_otherwise(tmp_path, capsy
     # stderr not a terminal (a pipe, a log file): no progress line at all.
     res = cli_en_processus("analyse", ESSONNE, "--sans-carte", "--sortie", tmp_path / "r")
     assert res.returncode == 0 and "[" not in res.stderr
+
+
+def test_many_warnings_the_most_serious_first_and_the_full_list_in_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    rows = ["CPTS;Code INSEE", "Nord;91027", "Nord;91326", "Nord;77001", "Sud;91432", "Sud;78003"]
+    rows += [f"Nord;{96000 + i}" for i in range(20)]  # 20 unknown codes: lines left out of the figures
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    res = cli_en_processus("analyse", path, "--sortie", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    shown = [line for line in res.stdout.splitlines() if line.startswith("  ! ")]
+    assert len(shown) == 15 and all("inconnu" in line for line in shown)
+    assert "… et 7 autre(s)" in res.stdout  # 20 unknown codes + 2 communes in another département
+    sheet = load_workbook(tmp_path / "r" / "rapport.xlsx")["Avertissements"]
+    texts = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert len([t for t in texts if "inconnu" in t]) == 20 and any("département 77" in t for t in texts)

@@ -19,7 +19,7 @@ try:  # Ctrl-C while Python loads the command: the same line and exit code as du
     from typing import TYPE_CHECKING, Any
 
     from . import arguments, console, escaping, settings
-    from .errors import Journal, TerritoireError, checkpoint
+    from .errors import MAX_WARNINGS_SHOWN, Journal, TerritoireError, checkpoint, severity
     from .formats import nombre as fmt
     from .formats import pourcentage as pct
 
@@ -88,10 +88,14 @@ def _print_journal(journal: Journal) -> None:
         print("\nHarmonisations, réparations et choix :")
         for line in journal.infos:
             print(f"  - {line}")
-    if journal.avertissements:
+    lines = sorted(dict.fromkeys(journal.avertissements), key=severity)  # once each, the most serious first
+    if lines:
         print("\nAvertissements :")
-        for line in dict.fromkeys(journal.avertissements):  # once each, in order
+        for line in lines[:MAX_WARNINGS_SHOWN]:
             print(f"  ! {line}")
+        if len(lines) > MAX_WARNINGS_SHOWN:
+            print(f"  … et {len(lines) - MAX_WARNINGS_SHOWN} autre(s) : liste complète dans synthese.json "
+                  "(« avertissements ») et la feuille « Avertissements » du classeur.")
 
 
 def _population(path: str | None) -> Population | None:
@@ -207,10 +211,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         print(f"  Communes partagées       : {s['nb_communes_partagees']} "
               f"({fmt(s['population_communes_partagees'])} hab. ; non couverts : "
               f"{fmt(s['population_zones_blanches_infracommunales'])} hab.)")
-    if s["avertissements"]:
-        print("\nAvertissements :")
-        for line in s["avertissements"]:
-            print(f"  ! {line}")
+    _print_journal(Journal(avertissements=list(s["avertissements"])))
     print(f"\nRésultats écrits dans {out}/")
     return 0
 

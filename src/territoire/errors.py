@@ -54,6 +54,17 @@ class Journal:
         self.avertissements.extend(other.avertissements)
 
 
+#: The terminal shows this many warnings; the full list is in the JSON and the workbook.
+MAX_WARNINGS_SHOWN = 15
+#: Words of the warnings that mean data left out of the figures: shown first.
+_SERIOUS = ("ignorée", "inconnu", "illisible", "absente", "manquant", "non reconnu", "hors du")
+
+
+def severity(line: str) -> int:
+    """0 for a warning about data left out of the figures (shown first), 1 for the others."""
+    return 0 if any(w in line for w in _SERIOUS) else 1
+
+
 #: Called with the stage name at each checkpoint (the progress lines of :func:`territoire.console.progress`).
 on_checkpoint: list[Callable[[str], None]] = []
 

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import escaping, settings
+from .errors import severity
 from .formats import nombre, pourcentage
 
 if TYPE_CHECKING:
@@ -127,6 +128,13 @@ def workbook(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame]) -> by
                 continue
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = fmt
+        _finish_sheet(ws, bold, head_fill)
+    warnings = sorted(dict.fromkeys(synthese.get("avertissements", [])), key=severity)
+    if warnings:  # the full list: the terminal shows only the first ones
+        ws = wb.create_sheet("Avertissements")
+        ws.append(["Avertissement"])
+        for line in warnings:
+            ws.append([_cell(line)])
         _finish_sheet(ws, bold, head_fill)
     wb.properties.creator = "territoire"
     buf = io.BytesIO()
