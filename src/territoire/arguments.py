@@ -89,6 +89,11 @@ def common_options(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("-q", "--quiet", "--silencieux", dest="quiet", action="store_true",
                    help="sans lignes de progression (elles ne s'affichent de toute façon que dans un terminal)")
+    p.add_argument("--indicateurs", metavar="FICHIER",
+                   help="indicateurs par commune (CSV ou XLSX : code INSEE, comptes ; un taux X avec sa colonne "
+                        "X_denominateur) agrégés par CPTS, zone blanche, département, région et France")
+    p.add_argument("--seuil-secret", type=inhabitants, default=11, metavar="N",
+                   help="secret statistique : les comptes sous N sont masqués partout (défaut : %(default)s)")
     p.add_argument("--bareme", metavar="FICHIER",
                    help="barème ACI à utiliser (JSON comme regles/bareme_aci.json : seuils de taille, montants "
                         "par taille, nom et date) au lieu de celui livré ; son nom et sa date sont écrits dans "

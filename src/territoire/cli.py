@@ -120,6 +120,14 @@ def _read_perimeters(args: argparse.Namespace) -> Any:
         args.perimetres, majority=args.majorite, layer=args.couche, sheet=args.feuille, shared=_shared(args))
 
 
+def _indicators(args: argparse.Namespace, audit: Any) -> None:
+    """``--indicateurs``: health indicators per territory added to the audit."""
+    from . import indicators, read, reference
+
+    if getattr(args, "indicateurs", None):
+        indicators.attach(audit, read.read_indicators(args.indicateurs), reference.units(), args.seuil_secret)
+
+
 def _inputs(args: argparse.Namespace, *names: str) -> list[str]:
     return [getattr(args, n) for n in names if getattr(args, n, None)]
 
@@ -175,11 +183,12 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     """``territoire analyse``: the audit and its meeting pack."""
     from . import analyse, destination, export
 
-    inputs = _inputs(args, "perimetres", "population")
+    inputs = _inputs(args, "perimetres", "population", "indicateurs")
     destination.check_folder(Path(args.sortie), inputs)  # before the work, so as not to waste it
     per = _read_perimeters(args)
     checkpoint("lecture")
     audit = analyse.analyse(per, _population(args.population), args.departement, args.region)
+    _indicators(args, audit)
     checkpoint("analyse")
     journal = Journal()
     _warn_invisible_characters(audit.cpts["cpts"], journal)

@@ -99,6 +99,11 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     flags = [c for c in df.columns if pd.api.types.is_bool_dtype(df[c])]
     if flags:
         df = df.assign(**{c: df[c].map({True: "true", False: "false"}) for c in flags})
+    mixed = [c for c in df.columns if df[c].dtype == object
+             and pd.api.types.infer_dtype(df[c], skipna=True) in ("mixed", "floating", "mixed-integer-float")]
+    if mixed:  # numbers among text (« secret »): the same decimal comma as the numeric columns
+        df = df.assign(**{c: df[c].map(lambda v: str(v).replace(".", ",") if isinstance(v, float) else v)
+                          for c in mixed})
     return defuse_formulas(df).to_csv(**{k: v for k, v in CSV_OPTIONS.items() if k != "encoding"}).encode("utf-8-sig")
 
 
@@ -184,6 +189,7 @@ def audit_tables(audit: Audit) -> dict[str, pd.DataFrame]:
         "chevauchements_paires.csv": audit.chevauchements_paires,
         "zones_blanches.csv": zones,
         "perimetres.csv": normalised(audit.perimetres),
+        **({"indicateurs.csv": audit.indicateurs} if audit.indicateurs is not None else {}),
     }
 
 

@@ -135,6 +135,8 @@ class Audit:
     perimetres : pandas.DataFrame
         The normalised perimeters analysed.
     journal : Journal
+    indicateurs : pandas.DataFrame or None
+        Health indicators per territory, when given (see :mod:`territoire.indicators`).
     """
 
     communes: gpd.GeoDataFrame
@@ -145,6 +147,7 @@ class Audit:
     synthese: Synthese
     perimetres: pd.DataFrame
     journal: Journal = field(default_factory=Journal)
+    indicateurs: pd.DataFrame | None = None
 
 
 # --- Plan ------------------------------------------------------------------------------------

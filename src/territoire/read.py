@@ -17,8 +17,9 @@ from typing import TypeAlias
 import geopandas as gpd
 import pandas as pd
 
-from . import normalise, polygons, populations, readers, shares
+from . import indicators, normalise, polygons, populations, readers, shares
 from .errors import Journal
+from .indicators import Indicateurs
 from .models import Perimetres, Population
 
 #: Name given in messages to a table passed in memory.
@@ -137,3 +138,15 @@ def perimeters_of(path: str | Path, **kwargs: object) -> Perimetres:
             raise TerritoireError("ni perimetres.csv ni perimetres_proposes.csv dans ce dossier.", folder)
         folder = found[0]
     return read_perimeters(folder, **kwargs)  # type: ignore[arg-type]
+
+
+def read_indicators(source: Source, *, sheet: str | None = None) -> Indicateurs:
+    """Read health indicators by commune (a code column, counts and rates; see :mod:`territoire.indicators`)."""
+    journal = Journal()
+    if isinstance(source, pd.DataFrame):
+        df, roles = readers.raw_from_frame(source)
+        path = Path(IN_MEMORY)
+    else:
+        path = Path(source)
+        df, roles = readers.read_grid(path, journal, sheet=sheet)
+    return indicators.table_to_indicators(df, roles, path, journal)

@@ -67,7 +67,7 @@ SHEETS = [("Synthèse", None), ("CPTS", "cpts.csv"), ("Communes", "communes.csv"
           ("Chevauchements", "chevauchements.csv"), ("Zones blanches", "zones_blanches.csv"),
           ("Propositions", "propositions.csv"), ("Avant - après", "cpts_avant_apres.csv"), ("Variantes", "variantes.csv"),
           ("Options de chevauchement", "options_chevauchements.csv"),
-          ("Évolution des CPTS", "comparaison_cpts.csv"), ("Évolution des communes", "comparaison_communes.csv")]
+          ("Indicateurs", "indicateurs.csv"), ("Évolution des CPTS", "comparaison_cpts.csv"), ("Évolution des communes", "comparaison_communes.csv")]
 FIXED_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
@@ -307,6 +307,10 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
                 _table("Communes en chevauchement", o, ["code_commune", "nom", "population", "cpts"]),
                 _table("Zones blanches (les plus peuplées)", z, ["zone_blanche_id", "nb_communes", "population",
                                                                   "typologie", "cpts_voisines"], limit=10)]
+        if tables.get("indicateurs.csv") is not None:
+            ind = tables["indicateurs.csv"]
+            rows = ind[_touches(ind["departements"], code) | ind["niveau"].isin(["Région", "France"])]
+            tabs.append(_table("Indicateurs (secret statistique appliqué)", rows, list(ind.columns.drop("departements")), 40))
         if props is not None:
             p = props[props["code_commune"].str.startswith(code)]
             summary = (p.groupby(["action", "cpts_cible"], sort=True)

@@ -128,7 +128,19 @@ def _cpts_texts(row: pd.Series, plan: bool, names: dict[str, str]) -> dict:
     fiche += [["Financement de fonctionnement", f"{nbsp_number(row.get('financement_fonctionnement'))} € par an"],
               ["Communes", nbsp_number(row.get("nb_communes"))],
               ["Communes partagées avec une autre CPTS", _names(row.get("communes_en_chevauchement"), names)]]
+    fiche += [[c.removeprefix("indicateur_"), _indicator(row[c])] for c in row.index if c.startswith("indicateur_")]
     return {"resume": resume, "fiche": fiche}
+
+
+def _indicator(value: object) -> str:
+    """An indicator in a popup: « secret statistique », a rate as a percentage (a share under 1), else a count."""
+    if value == "secret":
+        return "secret statistique"
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if isinstance(value, float) and 0 < value < 1:
+        return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+    return nbsp_number(value)
 
 
 def zone_entries(com: pd.DataFrame, geoms: gpd.GeoSeries) -> tuple[list[dict], np.ndarray]:
