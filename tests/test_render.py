@@ -61,7 +61,7 @@ def test_outputs_of_a_run_with_maps(analysed):
 
 def test_workbook_reread_with_pandas_gives_the_csv_figures(analysed):
     book = pd.read_excel(analysed / "rapport.xlsx", sheet_name=None)
-    assert list(book) == ["Synthèse", "CPTS", "Communes", "Chevauchements", "Zones blanches"]
+    assert list(book) == ["Synthèse", "CPTS", "Communes", "Chevauchements", "Zones blanches", "Avertissements"]
     for sheet, name in [("CPTS", "cpts.csv"), ("Chevauchements", "chevauchements.csv"),
                         ("Zones blanches", "zones_blanches.csv")]:
         csv = report.in_words(export.read_csv(analysed / name))  # statuses in words, as the audience reads them
@@ -132,3 +132,23 @@ def test_report_says_statuses_and_actions_in_words(tmp_path):
         assert f">{code}<" not in text
     assert "intention validée</td>" in text
     assert "Nouvelle CPTS proposée" in text
+
+
+def test_png_numbers_never_overlap_and_the_layout_is_a_slide():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from territoire.mapping import static
+
+    fig = Figure(figsize=(8, 6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    xy = np.array([[50, 50], [50.5, 50.2], [51, 49.8], [49.5, 50.4], [20, 20]])
+    spots = ax.transData.transform(np.array(static._place_numbers(ax, xy, ["1", "12", "3", "14", "5"], 11)))
+    for i in range(len(spots)):
+        for j in range(i + 1, len(spots)):
+            dx, dy = abs(spots[i] - spots[j])
+            assert dx >= 11 * 1.2 or dy >= 11 * 1.3, (i, j)
+    assert np.allclose(spots[4], ax.transData.transform((20, 20)))  # a free spot keeps its number in place

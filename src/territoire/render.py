@@ -9,8 +9,6 @@ rounded to 1e-5 degree (about a metre).
 from __future__ import annotations
 
 import html
-import io
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import escaping, reference, settings
+from . import reference
 from .mapping import style, titles
 from .models import Audit, Plan
 
@@ -154,61 +152,10 @@ def map_html(data: MapData, hors_ligne: bool = True, layers: Layers | None = Non
 
 
 def map_png(data: MapData, width_in: float = 11.0, layers: Layers | None = None) -> bytes:
-    """The static map (PNG) with the symbology of the interactive map."""
-    # An explicit Agg figure: pyplot's global state and the caller's backend are left alone.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.patheffects import withStroke
+    """The static map (PNG) with the symbology of the interactive map (see :mod:`territoire.mapping.static`)."""
+    from .mapping import static
 
-    layers = layers or prepare(data)
-    geoms, outlines, colours = layers.geoms, layers.outlines, layers.colours
-    com = data.communes.set_index("code_commune").loc[geoms.index]
-    gdf = gpd.GeoDataFrame(com, geometry=geoms.to_numpy(), crs=geoms.crs).to_crs(3857)
-    if data.plan:
-        first = data.cpts_lists(gdf).str[0]
-        gdf["fill"] = first.map(colours).fillna(WHITE_ZONE["fill"])
-        changed = gdf.get("action", pd.Series("", index=gdf.index)).isin(["extension", "nouvelle_cpts"])
-    else:
-        gdf["fill"] = np.where(gdf["zone_blanche"].astype(bool), WHITE_ZONE["fill"],
-                               gdf["statut"].map(STATUS_COLOURS).fillna(STATUS_COLOURS["inconnu"]))
-        changed = pd.Series(False, index=gdf.index)
-    fig = Figure(figsize=(width_in, width_in * 0.8), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    gdf.plot(ax=ax, color=gdf["fill"], edgecolor="#888888", linewidth=0.2, alpha=0.85)
-    white = gdf[gdf["zone_blanche"].astype(bool)]
-    if len(white):
-        white.plot(ax=ax, facecolor="none", edgecolor=WHITE_ZONE["edge"], linewidth=0.8, linestyle="--")
-    if changed.any():
-        gdf[changed].plot(ax=ax, facecolor="none", edgecolor="#000000", linewidth=0.8, linestyle="--")
-    over = gdf[gdf["nb_cpts"].astype(int) > 1]
-    if len(over):
-        over.plot(ax=ax, color=OVERLAP["fill"], edgecolor=OVERLAP["edge"], linewidth=1.5)
-    if len(outlines):
-        ol = outlines.to_crs(3857)
-        ol.boundary.plot(ax=ax, color=[colours[c] for c in ol["cpts"]] if data.plan else "#111111", linewidth=1.6)
-        if len(ol) <= 80:
-            for name, p in zip(ol["cpts"], shapely.point_on_surface(ol.geometry.to_numpy())):
-                ax.annotate(escaping.plain_text(name), (p.x, p.y), ha="center", va="center", fontsize=7,
-                            fontweight="bold", parse_math=False,
-                            path_effects=[withStroke(linewidth=2.5, foreground="white")])
-    handles = ([Patch(facecolor=STATUS_COLOURS[s], edgecolor="#555555", label=settings.STATUS_LABELS[s])
-                for s in settings.STATUSES] + [
-        Patch(facecolor=WHITE_ZONE["fill"], edgecolor=WHITE_ZONE["edge"], linestyle="--", label="Zone blanche"),
-        Patch(facecolor=OVERLAP["fill"], edgecolor=OVERLAP["edge"], label="Chevauchement")]
-        if not data.plan else [
-        Patch(facecolor="#cccccc", edgecolor="#555555", label="Périmètre proposé (couleur par CPTS)"),
-        Patch(facecolor="#888888", edgecolor="#000000", linestyle="--", label="Extension ou nouvelle CPTS")])
-    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
-    ax.set_title(escaping.plain_text(f"{data.titre}\n{data.sous_titre}"), fontsize=10, parse_math=False)
-    ax.set_axis_off()
-    buf = io.BytesIO()
-    with warnings.catch_warnings():  # a glyph missing from the font is not the user's concern
-        warnings.simplefilter("ignore", UserWarning)
-        fig.tight_layout()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    return static.map_png(data, layers or prepare(data))
 
 
 class InlineMap:

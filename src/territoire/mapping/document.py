@@ -71,7 +71,10 @@ def cpts_entries(data: MapData, layers: Layers, names: dict[str, str]) -> tuple[
     from ..render import memberships
 
     info = data.cpts.set_index("cpts")
-    out = layers.outlines.sort_values("cpts", key=lambda s: s.str.casefold()).reset_index(drop=True)
+    from ..harmonise import name_key
+
+    # Alphabetical as a reader sorts: accents and case aside (« Étampes » among the E).
+    out = layers.outlines.sort_values("cpts", key=lambda s: s.map(name_key)).reset_index(drop=True)
     geoms = out.geometry.to_numpy()
     inner = nested(data.communes, memberships(data))
     is_inner = out["cpts"].isin(inner).to_numpy()
