@@ -83,17 +83,18 @@ def map_options(p: argparse.ArgumentParser) -> None:
                    help="ajoute un fond OpenStreetMap (vu avec une connexion ; les couches s'affichent sans)")
 
 
-def common_options(p: argparse.ArgumentParser) -> None:
-    """Options of the commands that read a perimeter file."""
+def common_options(p: argparse.ArgumentParser, *, maps: bool = True, indicators: bool = True) -> None:
+    """Options of the commands that read a perimeter file (map and indicator options where they act)."""
     from . import settings
 
     p.add_argument("-q", "--quiet", "--silencieux", dest="quiet", action="store_true",
                    help="sans lignes de progression (elles ne s'affichent de toute façon que dans un terminal)")
-    p.add_argument("--indicateurs", metavar="FICHIER",
-                   help="indicateurs par commune (CSV ou XLSX : code INSEE, comptes ; un taux X avec sa colonne "
-                        "X_denominateur) agrégés par CPTS, zone blanche, département, région et France")
-    p.add_argument("--seuil-secret", type=inhabitants, default=11, metavar="N",
-                   help="secret statistique : les comptes sous N sont masqués partout (défaut : %(default)s)")
+    if indicators:
+        p.add_argument("--indicateurs", metavar="FICHIER",
+                       help="indicateurs par commune (CSV ou XLSX : code INSEE, comptes ; un taux X avec sa colonne "
+                            "X_denominateur) agrégés par CPTS, zone blanche, département, région et France")
+        p.add_argument("--seuil-secret", type=inhabitants, default=11, metavar="N",
+                       help="secret statistique : les comptes sous N sont masqués partout (défaut : %(default)s)")
     p.add_argument("--bareme", metavar="FICHIER",
                    help="barème ACI à utiliser (JSON comme regles/bareme_aci.json : seuils de taille, montants "
                         "par taille, nom et date) au lieu de celui livré ; son nom et sa date sont écrits dans "
@@ -101,12 +102,13 @@ def common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--population", metavar="FICHIER",
                    help="populations à utiliser (colonnes code et population, tout millésime) ; "
                         "remplacent la référence pour les communes listées")
-    map_options(p)
-    p.add_argument("--date-perimetres", metavar="DATE",
-                   help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
-                        "à défaut, une date écrite dans la ligne de titre du fichier")
-    p.add_argument("--sans-carte", action="store_true",
-                   help="n'écrit ni carte ni rapport (tableaux et JSON seulement)")
+    if maps:
+        map_options(p)
+        p.add_argument("--date-perimetres", metavar="DATE",
+                       help="date des périmètres, affichée sur la carte (ex. « décembre 2019 ») ; "
+                            "à défaut, une date écrite dans la ligne de titre du fichier")
+        p.add_argument("--sans-carte", action="store_true",
+                       help="n'écrit ni carte, ni rapport, ni couches SIG (tableaux et JSON seulement)")
     p.add_argument("--majorite", type=share, default=None, metavar="PART",
                    help="pour les polygones : communes entières seulement, chacune à la CPTS qui couvre au "
                         "moins cette part de sa surface, entre 0 (exclu) et 1 ; par défaut, une commune dont "

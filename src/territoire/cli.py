@@ -231,7 +231,7 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     """``territoire planifier``: the Plan 100 % CPTS and its meeting pack."""
     from . import destination, export, plan, summaries
 
-    inputs = _inputs(args, "perimetres", "population")
+    inputs = _inputs(args, "perimetres", "population", "indicateurs")
     destination.check_folder(Path(args.sortie), inputs)
     params = plan.Parametres(
         population_max_zone_extension=args.zone_max_extension,
@@ -246,6 +246,7 @@ def cmd_planifier(args: argparse.Namespace) -> int:
     checkpoint("lecture")
     result = plan.planifier(per, _population(args.population), args.departement, args.region, params,
                             variantes=True if args.variantes else None)
+    _indicators(args, result.apres)
     checkpoint("analyse")
     _warn_invisible_characters(result.apres.cpts["cpts"], result.journal)
     plan_tables = export.plan_tables(result)
@@ -348,6 +349,24 @@ def _shared(args: argparse.Namespace) -> bool | list[str]:
     return False if value is None else (value or True)
 
 
+def _add_comparer(sub: Any) -> None:
+    """The ``comparer`` command's parser."""
+    p = sub.add_parser("comparer", help="ce qui a changé entre deux dates (deux fichiers ou deux dossiers de résultats)",
+                       description="Compare deux états des CPTS d'un territoire : CPTS créées, supprimées, renommées, "
+                                   "statuts avancés ou reculés, communes ajoutées et retirées, couverture et zones "
+                                   "blanches, changements de taille et leur effet en €/an.",
+                       epilog="exemple :\n  territoire comparer perimetres_2024.csv perimetres_2026.csv --sortie suivi/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("avant", metavar="AVANT", help="périmètres d'avant (fichier, ou dossier de résultats)")
+    p.add_argument("apres", metavar="APRES", help="périmètres d'après (fichier, ou dossier de résultats)")
+    arguments.common_options(p, indicators=False)
+    p.add_argument("--departement", nargs="+", metavar="CODE", help="départements comparés")
+    p.add_argument("--region", metavar="CODE_OU_NOM", help="région comparée (code ou nom)")
+    p.add_argument("--sortie", default="comparaison", metavar="DOSSIER",
+                   help="dossier des résultats (défaut : %(default)s)")
+    p.set_defaults(func=cmd_comparer)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``territoire`` command (help and messages in French)."""
     parser = _Parser(prog="territoire", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -367,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "CPTS, statut, communes, population et taille.",
                        epilog=EPILOG_PERIMETRES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fichier", metavar="FICHIER", help="fichier de périmètres")
-    arguments.common_options(p)
+    arguments.common_options(p, maps=False, indicators=False)
     p.add_argument("--sortie", metavar="FICHIER.csv",
                    help="écrit les périmètres normalisés (cpts, statut, code_commune, part)")
     p.set_defaults(func=cmd_perimetres)
@@ -408,20 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     arguments.planner_options(p)
     p.set_defaults(func=cmd_planifier)
 
-    p = sub.add_parser("comparer", help="ce qui a changé entre deux dates (deux fichiers ou deux dossiers de résultats)",
-                       description="Compare deux états des CPTS d'un territoire : CPTS créées, supprimées, renommées, "
-                                   "statuts avancés ou reculés, communes ajoutées et retirées, couverture et zones "
-                                   "blanches, changements de taille et leur effet en €/an.",
-                       epilog="exemple :\n  territoire comparer perimetres_2024.csv perimetres_2026.csv --sortie suivi/",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("avant", metavar="AVANT", help="périmètres d'avant (fichier, ou dossier de résultats)")
-    p.add_argument("apres", metavar="APRES", help="périmètres d'après (fichier, ou dossier de résultats)")
-    arguments.common_options(p)
-    p.add_argument("--departement", nargs="+", metavar="CODE", help="départements comparés")
-    p.add_argument("--region", metavar="CODE_OU_NOM", help="région comparée (code ou nom)")
-    p.add_argument("--sortie", default="comparaison", metavar="DOSSIER",
-                   help="dossier des résultats (défaut : %(default)s)")
-    p.set_defaults(func=cmd_comparer)
+    _add_comparer(sub)
 
     p = sub.add_parser("carte", help="redessiner la carte à partir de résultats enregistrés",
                        description="Redessine carte.html et carte.png dans un dossier écrit par "
