@@ -152,3 +152,15 @@ def test_png_numbers_never_overlap_and_the_layout_is_a_slide():
             dx, dy = abs(spots[i] - spots[j])
             assert dx >= 11 * 1.2 or dy >= 11 * 1.3, (i, j)
     assert np.allclose(spots[4], ax.transData.transform((20, 20)))  # a free spot keeps its number in place
+
+
+def test_pdf_report_printed_by_the_system_chromium(tmp_path):
+    from .conftest import ESSONNE, cli_en_processus
+    from .navigateur import CHROMIUM
+
+    if CHROMIUM is None:
+        pytest.skip("chromium absent (installé par .ci/run)")
+    res = cli_en_processus("analyse", ESSONNE, "--pdf", "--sortie", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    pdf = (tmp_path / "r" / "rapport.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf and len(pdf) > 50_000

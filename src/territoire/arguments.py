@@ -109,6 +109,8 @@ def common_options(p: argparse.ArgumentParser, *, maps: bool = True, indicators:
                             "à défaut, une date écrite dans la ligne de titre du fichier")
         p.add_argument("--sans-carte", action="store_true",
                        help="n'écrit ni carte, ni rapport, ni couches SIG (tableaux et JSON seulement)")
+        p.add_argument("--pdf", action="store_true",
+                       help="imprime aussi le rapport en PDF A4 (rapport.pdf) avec le Chromium du système")
     p.add_argument("--majorite", type=share, default=None, metavar="PART",
                    help="pour les polygones : communes entières seulement, chacune à la CPTS qui couvre au "
                         "moins cette part de sa surface, entre 0 (exclu) et 1 ; par défaut, une commune dont "

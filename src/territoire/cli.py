@@ -203,6 +203,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         data = render.audit_map_data(audit, date_perimetres=s["date_perimetres"])
         extra = report.meeting_pack(data, s, export.audit_tables(audit), fond_de_carte=args.fond_de_carte)
         extra["resultats.gpkg"] = gis.geopackage(gis.audit_layers(audit, reference.units()), s["perimetre"])
+        report.add_pdf(extra, args.pdf)
         checkpoint("carte")
     out = export.write_audit(audit, args.sortie, extra, inputs)
     print(f"Analyse de {per.source} sur le(s) département(s) {', '.join(s['perimetre'])} "
@@ -263,6 +264,7 @@ def cmd_planifier(args: argparse.Namespace) -> int:
         extra = report.meeting_pack(data, result.apres.synthese, tables, fond_de_carte=args.fond_de_carte)
         extra["resultats.gpkg"] = gis.geopackage(gis.plan_layers(result, reference.units()),
                                                  result.scenario["perimetre"])
+        report.add_pdf(extra, args.pdf)
         checkpoint("carte")
     out = export.write_plan(result, args.sortie, extra, inputs)
     summaries.plan(result.scenario)
@@ -297,6 +299,7 @@ def cmd_comparer(args: argparse.Namespace) -> int:
 
         tables = {**export.audit_tables(after), "comparaison_cpts.csv": cpts, "comparaison_communes.csv": communes}
         files.update(report.meeting_pack(render.audit_map_data(after), after.synthese, tables))
+        report.add_pdf(files, args.pdf)
     out = export.write_results(files, args.sortie, inputs)
     summaries.comparison(summary, cpts, per_a.source, per_b.source, scope)
     print(f"\nComparaison écrite dans {out}/")

@@ -342,3 +342,37 @@ def meeting_pack(data: MapData, synthese: Mapping[str, Any], tables: dict[str, p
         "rapport.xlsx": workbook(synthese, tables),
         "rapport.html": html_report(synthese, tables, data.titre, data.sous_titre, png).encode("utf-8"),
     }
+
+
+def add_pdf(files: dict[str, bytes], wanted: bool) -> None:
+    """``--pdf``: ``rapport.pdf``, ``rapport.html`` printed on A4 by the system's Chromium (offline).
+
+    Outside the byte-identical guarantee (Chromium stamps its PDF). Without
+    Chromium, a French error names the package to install.
+    """
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from .errors import TerritoireError
+
+    if not wanted or "rapport.html" not in files:
+        return
+    browser = (os.environ.get("TERRITOIRE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+               or shutil.which("google-chrome"))
+    if not browser:
+        raise TerritoireError("--pdf imprime le rapport avec Chromium, introuvable sur cette machine "
+                              "(Debian, Ubuntu : apt-get install chromium ; ou TERRITOIRE_CHROMIUM=chemin).")
+    with tempfile.TemporaryDirectory() as tmp:
+        page, out = os.path.join(tmp, "rapport.html"), os.path.join(tmp, "rapport.pdf")
+        with open(page, "wb") as fh:
+            fh.write(files["rapport.html"])
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+               "--disable-background-networking", f"--user-data-dir={os.path.join(tmp, 'profil')}",
+               f"--print-to-pdf={out}", "file://" + page]
+        done = subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+        if done.returncode != 0 or not os.path.exists(out):
+            raise TerritoireError(f"Chromium n'a pas pu imprimer le rapport en PDF (code {done.returncode}).")
+        with open(out, "rb") as fh:
+            files["rapport.pdf"] = fh.read()
