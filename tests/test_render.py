@@ -164,3 +164,17 @@ def test_pdf_report_printed_by_the_system_chromium(tmp_path):
     assert res.returncode == 0, res.stderr
     pdf = (tmp_path / "r" / "rapport.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf and len(pdf) > 50_000
+
+
+def test_report_pages_show_their_own_departement_map(tmp_path):
+    import base64
+    import re
+
+    from .conftest import ESSONNE, cli_en_processus
+
+    res = cli_en_processus("analyse", ESSONNE, "--departement", "91", "78", "--sortie", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "r" / "rapport.html").read_text(encoding="utf-8")
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    assert len(images) == 2 and images[0] != images[1]
+    assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)

@@ -225,7 +225,7 @@ img{max-width:100%;max-height:110mm;display:block;margin:6px auto}
 <div class="chiffres">
 {% for label, value in dep.chiffres %}<div class="chiffre">{{ label }}<b>{{ value }}</b></div>{% endfor %}
 </div>
-{% if carte %}<img alt="Carte" src="data:image/png;base64,{{ carte }}">{% endif %}
+{% if dep.carte %}<img alt="Carte" src="data:image/png;base64,{{ dep.carte }}">{% else %}<div class="note">Carte : voir la première page, carte.png et carte.html.</div>{% endif %}
 {% for t in dep.tables %}
 <h2>{{ t.titre }}</h2>
 {% if t.lignes %}<table><tr>{% for h in t.entetes %}<th>{{ h }}</th>{% endfor %}</tr>
@@ -282,8 +282,12 @@ def _touches(departements: pd.Series, code: str) -> pd.Series:
 
 
 def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], titre: str, sous_titre: str,
-                png: bytes | None) -> str:
-    """One printable page per département of the scope."""
+                png: bytes | None, dep_maps: dict[str, bytes] | None = None) -> str:
+    """One printable page per département of the scope, with its own map.
+
+    ``dep_maps``: the map of each département; without it, the scope's map
+    is printed on the first page only (never repeated on each page).
+    """
     cpts = tables["cpts.csv"]
     zones = tables["zones_blanches.csv"]
     over = tables["chevauchements.csv"]
@@ -321,9 +325,10 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
             tabs.append(_table("Variantes du plan, côte à côte", tables["variantes.csv"],
                                ["variante", "nb_cpts", "nb_nouvelles_cpts", "population_min", "population_mediane",
                                 "population_max", "nb_epci_scindes_apres", "financement_max_total_apres"]))
-        deps.append({"code": code, "nom": fig.get("nom", ""), "chiffres": chiffres, "tables": tabs})
-    return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps, bareme=synthese.get("bareme", ""),
-                            carte=base64.b64encode(png).decode() if png else "")
+        image = (dep_maps or {}).get(code) or (png if not deps else None)
+        deps.append({"code": code, "nom": fig.get("nom", ""), "chiffres": chiffres, "tables": tabs,
+                     "carte": base64.b64encode(image).decode() if image else ""})
+    return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps, bareme=synthese.get("bareme", ""))
 
 
 def meeting_pack(data: MapData, synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame],
@@ -340,8 +345,36 @@ def meeting_pack(data: MapData, synthese: Mapping[str, Any], tables: dict[str, p
         "carte.html": render.map_html(data, layers=layers, fond_de_carte=fond_de_carte).encode("utf-8"),
         "carte.png": png,
         "rapport.xlsx": workbook(synthese, tables),
-        "rapport.html": html_report(synthese, tables, data.titre, data.sous_titre, png).encode("utf-8"),
+        "rapport.html": html_report(synthese, tables, data.titre, data.sous_titre, png,
+                                    departement_maps(data, synthese)).encode("utf-8"),
     }
+
+
+#: Up to this many départements, each page of the report has the map of its own département.
+MAX_DEPARTEMENT_MAPS = 13
+
+
+def departement_maps(data: MapData, synthese: Mapping[str, Any]) -> dict[str, bytes]:
+    """The map of each département of a scope of several (up to :data:`MAX_DEPARTEMENT_MAPS`)."""
+    from dataclasses import replace
+
+    from . import render
+
+    deps = list(synthese["par_departement"])
+    if not 1 < len(deps) <= MAX_DEPARTEMENT_MAPS:
+        return {}
+    out = {}
+    for code, fig in synthese["par_departement"].items():
+        com = data.communes[data.communes["departement"] == code]
+        if com.empty:
+            continue
+        rest = data.sous_titre.split(" · ", 1)[1] if " · " in data.sous_titre else ""
+        lead = (f"{pourcentage(fig['taux_couverture'])} de la population du département dans une CPTS"
+                if not data.plan else data.sous_titre.split(" · ", 1)[0])
+        sub = replace(data, communes=com, titre=f"{data.titre.split(' — ')[0]} — {fig.get('nom', '')} ({code})",
+                      sous_titre=" · ".join(x for x in (lead, rest) if x))
+        out[code] = render.map_png(sub)
+    return out
 
 
 def add_pdf(files: dict[str, bytes], wanted: bool) -> None:
