@@ -220,7 +220,7 @@ img{max-width:100%;max-height:110mm;display:block;margin:6px auto}
 </style></head><body>
 {% for dep in departements %}
 <section>
-<h1>{{ titre }} — {{ dep.nom }} ({{ dep.code }})</h1>
+<h1>{{ dep.titre }}</h1>
 <div class="sous">{{ sous_titre }}</div>
 <div class="chiffres">
 {% for label, value in dep.chiffres %}<div class="chiffre">{{ label }}<b>{{ value }}</b></div>{% endfor %}
@@ -266,15 +266,20 @@ def in_words(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _table(title: str, df: pd.DataFrame, cols: list[str], limit: int = 15) -> dict:
-    sub = in_words(df[cols].head(limit))
+def _table(title: str, df: pd.DataFrame, cols: list[str], limit: int | None = None,
+           totals: tuple[str, ...] = ()) -> dict:
+    """A report table: complete unless ``limit`` (the rest is in the workbook), with a totals row for ``totals``."""
+    sub = in_words(df[cols] if limit is None else df[cols].head(limit))
     def num(v: object) -> bool:
         return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
     lines = [[(_n(v) if num(v) else ("" if pd.isna(v) else str(v)), num(v)) for v in row]
              for row in sub.itertuples(index=False)]
+    if totals and len(df):
+        lines.append([(_n(pd.to_numeric(df[c], errors="coerce").sum()), True) if c in totals else
+                      ("Total" if i == 0 else "", False) for i, c in enumerate(cols)])
     return {"titre": title, "entetes": [HEADERS.get(c, c) for c in cols], "lignes": lines,
-            "reste": max(len(df) - limit, 0)}
+            "reste": 0 if limit is None else max(len(df) - limit, 0)}
 
 
 def _touches(departements: pd.Series, code: str) -> pd.Series:
@@ -307,26 +312,41 @@ def html_report(synthese: Mapping[str, Any], tables: dict[str, pd.DataFrame], ti
                     ("Population en zone blanche", _n(fig["population_zones_blanches"])),
                     ("Tailles 1/2/3/4", "/".join(str(fig["nb_cpts_par_taille"][t]) for t in "1234"))]
         tabs = [_table("CPTS", c, ["cpts", "statut", "nb_communes", "population", "taille",
-                                   "financement_max_annuel", "nb_morceaux"]),
+                                   "financement_max_annuel", "nb_morceaux"],
+                       totals=("nb_communes", "population", "financement_max_annuel")),
                 _table("Communes en chevauchement", o, ["code_commune", "nom", "population", "cpts"]),
-                _table("Zones blanches (les plus peuplées)", z, ["zone_blanche_id", "nb_communes", "population",
-                                                                  "typologie", "cpts_voisines"], limit=10)]
+                _table("Zones blanches (les plus peuplées d'abord)", z, ["zone_blanche_id", "nb_communes", "population",
+                                                                         "typologie", "cpts_voisines"],
+                       totals=("nb_communes", "population"))]
         if tables.get("indicateurs.csv") is not None:
             ind = tables["indicateurs.csv"]
             rows = ind[_touches(ind["departements"], code) | ind["niveau"].isin(["Région", "France"])]
-            tabs.append(_table("Indicateurs (secret statistique appliqué)", rows, list(ind.columns.drop("departements")), 40))
+            tabs.append(_table("Indicateurs (secret statistique appliqué)", rows, list(ind.columns.drop("departements"))))
         if props is not None:
             p = props[props["code_commune"].str.startswith(code)]
             summary = (p.groupby(["action", "cpts_cible"], sort=True)
                        .agg(communes=("code_commune", "size"), population=("population", "sum")).reset_index())
             summary.columns = ["action", "cpts_cible", "nb_communes", "population"]
-            tabs.append(_table("Propositions", summary, ["action", "cpts_cible", "nb_communes", "population"], 20))
+            tabs.append(_table("Propositions", summary, ["action", "cpts_cible", "nb_communes", "population"],
+                               totals=("nb_communes", "population")))
+        before_after = tables.get("cpts_avant_apres.csv")
+        if before_after is not None and not deps:  # the changes first: new CPTS, then tailles that change
+            ba = before_after.assign(_ordre=np.where(before_after["nouvelle"].astype(bool), 1, np.where(
+                before_after["taille_avant"].astype("Int64").fillna(-1)
+                != before_after["taille_apres"].astype("Int64").fillna(-1), 0, 2)))
+            ba = ba.sort_values(["_ordre", "cpts"], kind="stable")
+            tabs.append(_table("CPTS avant → après (changements de taille d'abord, puis nouvelles CPTS)", ba,
+                               ["cpts", "population_avant", "taille_avant", "financement_max_avant", "population_apres",
+                                "taille_apres", "financement_max_apres"],
+                               totals=("financement_max_avant", "financement_max_apres")))
         if tables.get("variantes.csv") is not None and len(tables["variantes.csv"]) > 1 and not deps:
             tabs.append(_table("Variantes du plan, côte à côte", tables["variantes.csv"],
                                ["variante", "nb_cpts", "nb_nouvelles_cpts", "population_min", "population_mediane",
                                 "population_max", "nb_epci_scindes_apres", "financement_max_total_apres"]))
         image = (dep_maps or {}).get(code) or (png if not deps else None)
-        deps.append({"code": code, "nom": fig.get("nom", ""), "chiffres": chiffres, "tables": tabs,
+        place = f"{fig.get('nom', '')} ({code})"
+        page_title = titre if titre.endswith(place) else f"{titre.split(' — ')[0]} — {place}"
+        deps.append({"code": code, "nom": fig.get("nom", ""), "titre": page_title, "chiffres": chiffres, "tables": tabs,
                      "carte": base64.b64encode(image).decode() if image else ""})
     return _TEMPLATE.render(titre=titre, sous_titre=sous_titre, departements=deps, bareme=synthese.get("bareme", ""))
 
