@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import reference, settings
 from .errors import Journal
+from .groups import isin as fast_isin
 
 _NUMERIC = re.compile(r"^\d{1,5}(?:[.,]0+)?$")
 _CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
@@ -70,8 +71,8 @@ def harmonise_codes(codes: pd.Series) -> pd.DataFrame:
     units = reference.units()
     former = reference.former_codes()
     src = codes.astype(object)
-    current = src.isin(units.index)
-    old = ~current & src.isin(former.index)
+    current = pd.Series(fast_isin(src, units.index), index=src.index)  # pandas' isin on Arrow strings is slow
+    old = ~current & fast_isin(src, former.index)
     target = src.where(current, None)
     target = target.where(~old, src.map(former))
     # A former code may point to a PLM city (e.g. an absorbed commune of
@@ -243,16 +244,16 @@ def apply_splits(rows: pd.DataFrame, journal: Journal) -> pd.DataFrame:
     former = reference.former_table()
     added = []
     broken = former[former["nature"] == "scission"]
-    for (code, cpts), grp in rows[rows["code_source"].isin(set(broken["ancien_code"]))].groupby(
+    for (code, cpts), grp in rows[fast_isin(rows["code_source"], set(broken["ancien_code"]))].groupby(
             ["code_source", "cpts"], sort=True):
         succ = sorted(set(broken.loc[broken["ancien_code"] == code, "code_actuel"]) - set(grp["code_commune"]))
         listed = ", ".join(f"{units.at[c, 'nom']} ({c})" for c in [*grp["code_commune"].unique(), *succ])
         journal.warn(f"Code {code} (commune scindée) : lu comme toutes les communes issues de la scission "
                      f"pour « {cpts} » ({listed}).")
         added += [grp.iloc[0].to_dict() | {"code_commune": c, "nature": "scission"} for c in succ]
-    mine = splits[splits["code_commune"].isin(set(rows.loc[rows["nature"] == "actuel", "code_commune"]))]
-    mine = mine[~mine["code_separe"].isin(set(rows["code_commune"]))]
-    abolished = former.loc[former["ancien_code"].isin(set(rows["code_source"])), ["ancien_code", "premier_cog_sans"]]
+    mine = splits[fast_isin(splits["code_commune"], set(rows.loc[rows["nature"] == "actuel", "code_commune"]))]
+    mine = mine[~fast_isin(mine["code_separe"], set(rows["code_commune"]))]
+    abolished = former.loc[fast_isin(former["ancien_code"], set(rows["code_source"])), ["ancien_code", "premier_cog_sans"]]
     abolished = abolished.dropna().drop_duplicates("ancien_code")
     for code, grp in mine.groupby("code_commune", sort=True):
         cog = int(grp["cog"].max())
