@@ -107,13 +107,17 @@ def read_population(source: Source, *, sheet: str | None = None) -> Population:
     millésime.
     """
     journal = Journal()
+    return populations.table_to_population(*_grid(source, journal, sheet), journal)
+
+
+def _grid(source: Source, journal: Journal, sheet: str | None) -> tuple[pd.DataFrame, dict[str, int], Path]:
+    """A table of codes and figures, from a file or a DataFrame: its raw cells, column roles and path."""
     if isinstance(source, pd.DataFrame):
         df, roles = readers.raw_from_frame(source)
-        path = Path(IN_MEMORY)
-    else:
-        path = Path(source)
-        df, roles = readers.read_grid(path, journal, sheet=sheet)
-    return populations.table_to_population(df, roles, path, journal)
+        return df, roles, Path(IN_MEMORY)
+    path = Path(source)
+    df, roles = readers.read_grid(path, journal, sheet=sheet)
+    return df, roles, path
 
 
 def no_perimeters() -> Perimetres:
@@ -143,10 +147,4 @@ def perimeters_of(path: str | Path, **kwargs: object) -> Perimetres:
 def read_indicators(source: Source, *, sheet: str | None = None) -> Indicateurs:
     """Read health indicators by commune (a code column, counts and rates; see :mod:`territoire.indicators`)."""
     journal = Journal()
-    if isinstance(source, pd.DataFrame):
-        df, roles = readers.raw_from_frame(source)
-        path = Path(IN_MEMORY)
-    else:
-        path = Path(source)
-        df, roles = readers.read_grid(path, journal, sheet=sheet)
-    return indicators.table_to_indicators(df, roles, path, journal)
+    return indicators.table_to_indicators(*_grid(source, journal, sheet), journal)
