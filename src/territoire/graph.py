@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+import weakref
 from pathlib import Path
 
 import geopandas as gpd
@@ -300,12 +301,23 @@ def islands(edges: pd.DataFrame, codes: pd.Index) -> set[str]:
     ``codes`` are all the units (the national graph's nodes), so islands are
     told apart from the mainland whatever the scope.
     """
+    key = (id(edges), id(codes))
+    known = _ISLANDS.get(key)
+    if known is not None and known[0]() is edges and known[1]() is codes:
+        return known[2]  # the same edges and units: every audit of a plan and its variants asks again
     index = pd.Index(codes)
     a, b = index.get_indexer(edges["u"]), index.get_indexer(edges["v"])
     keep = (a >= 0) & (b >= 0)
     label = component_labels(len(index), a[keep], b[keep])
     size = np.bincount(label, minlength=len(index))[label]
-    return set(index[size <= settings.ISLAND_MAX_COMMUNES].tolist())
+    found = set(index[size <= settings.ISLAND_MAX_COMMUNES].tolist())
+    _ISLANDS.clear()  # one graph at a time: nothing kept alive beyond it
+    _ISLANDS[key] = (weakref.ref(edges), weakref.ref(codes), found)
+    return found
+
+
+#: The last answer of :func:`islands`, keyed by the identity of its inputs (held by weak references).
+_ISLANDS: dict[tuple[int, int], tuple[weakref.ref, weakref.ref, set[str]]] = {}
 
 
 def _cache_path(tolerance: float) -> Path:
