@@ -85,3 +85,24 @@ def test_statistical_secrecy_hides_small_counts_and_what_totals_would_reveal(res
     assert "secret statistique appliqué" in (folder / "rapport.html").read_text(encoding="utf-8")
     synthese = json.loads((folder / "synthese.json").read_text(encoding="utf-8"))
     assert isinstance(synthese["avertissements"], list)
+
+
+def test_any_header_is_an_indicator_name_markup_and_double_underscores_included(tmp_path):
+    from territoire import read
+
+    evil = "<img src=x onerror=window.__pwned=1>{{7*7}} patients__75_ans"
+    path = tmp_path / "ind.csv"
+    pd.DataFrame({"Code INSEE": ["91027", "91326"], evil: [40, 60], "part__ald": [10.0, 20.0],
+                  "part__ald_denominateur": [100, 300]}).to_csv(path, sep=";", index=False)
+    ind = read.read_indicators(path)
+    assert ind.noms == [evil, "part__ald"] and ind.taux == ["part__ald"]
+    assert ind.comptes.sum().round(6).tolist() == [100.0, 70.0, 400.0]  # 0.1×100 + 0.2×300 over 400
+
+
+def test_an_indicator_header_is_never_a_formula_in_the_csv(tmp_path):
+    path = tmp_path / "ind.csv"
+    path.write_text('Code INSEE;"=HYPERLINK(""http://x"";""y"")"\n91027;40\n91326;60\n', encoding="utf-8")
+    res = cli_en_processus("analyse", ESSONNE, "--indicateurs", path, "--sans-carte", "--sortie", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    header = (tmp_path / "r" / "indicateurs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.endswith('"\'=HYPERLINK(""http://x"";""y"")"')

@@ -81,6 +81,8 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
     :func:`territoire.read.read_perimeters` strips that prefix again, so names survive a round trip.
     """
     out = df.copy()
+    # A header can be input text too (an indicator's name): defused like a cell.
+    out.columns = ["'" + c if isinstance(c, str) and c[:1] in FORMULA_START else c for c in out.columns]
     for col in out.columns:
         if out[col].dtype == object:  # mixed cells: only text is defused
             out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in FORMULA_START else v)

@@ -44,23 +44,29 @@ class Indicateurs:
     Attributes
     ----------
     comptes : pandas.DataFrame
-        Index ``code_commune``; one column per count, and per rate its
-        numerator and denominator (``X__num``, ``X__den``).
-    taux : list of str
-        The rate names (their values are ``X__num`` / ``X__den``).
+        Index ``code_commune``; columns are internal keys (see ``cles``), never
+        the file's headers, so that no header can be mistaken for another.
+    cles : dict
+        Indicator name (the file's header, in the file's order) -> (numerator
+        column, denominator column or ``None`` for a count).
     source : str
     journal : Journal
     """
 
     comptes: pd.DataFrame
-    taux: list[str] = field(default_factory=list)
+    cles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     source: str = ""
     journal: Journal = field(default_factory=Journal)
 
     @property
     def noms(self) -> list[str]:
         """Indicator names in the file's order (counts and rates)."""
-        return [c for c in self.comptes.columns if "__" not in c] + self.taux
+        return list(self.cles)
+
+    @property
+    def taux(self) -> list[str]:
+        """The names of the rates."""
+        return [n for n, (_, den) in self.cles.items() if den is not None]
 
 
 def _number(values: pd.Series) -> pd.Series:
@@ -90,7 +96,8 @@ def table_to_indicators(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
     for i in codes.index[~keep]:
         journal.warn(f"Indicateurs, ligne {df.at[i, '_ligne']} : code « {codes.at[i, 'code_source']} » inconnu ou "
                      "ville entière ; ignoré.")
-    out = {}
+    out: dict[str, pd.Series] = {}
+    keys: dict[str, tuple[str, str | None]] = {}
     for name, i in by_name.items():
         if name in rates.values():
             continue
@@ -101,16 +108,18 @@ def table_to_indicators(df: pd.DataFrame, roles: dict[str, int], path: Path, jou
         if name in rates:
             den = numeric[by_name[rates[name]]]
             share = values / 100 if (values > 1).any() else values
-            out[f"{name}__num"], out[f"{name}__den"] = share * den, den
+            keys[name] = (f"{len(keys)}/num", f"{len(keys)}/den")
+            out[keys[name][0]], out[keys[name][1]] = share * den, den  # type: ignore[index]
         else:
-            out[name] = values
+            keys[name] = (str(len(keys)), None)
+            out[keys[name][0]] = values
     table = pd.DataFrame(out)[keep]
     table.index = pd.Index(codes.loc[keep, "code_commune"].to_numpy(), name="code_commune")
     table = table.groupby(level=0).sum(min_count=1).sort_index()
-    journal.info(f"Indicateurs lus : {', '.join(n for n in out if '__' not in n)}"
+    journal.info(f"Indicateurs lus : {', '.join(n for n in keys if n not in rates)}"
                  + (f" ; taux : {', '.join(f'{r} (dénominateur « {d} »)' for r, d in rates.items())}" if rates else "")
                  + f" ({len(table)} communes).")
-    return Indicateurs(comptes=table, taux=list(rates), source=path.name, journal=journal)
+    return Indicateurs(comptes=table, cles=keys, source=path.name, journal=journal)
 
 
 def aggregate(ind: Indicateurs, members: pd.DataFrame) -> pd.DataFrame:
@@ -134,9 +143,9 @@ def with_secrecy(sums: pd.DataFrame, ind: Indicateurs, partitions: list[tuple[st
     within each, a lone secret cell makes the smallest other one secret too.
     """
     shown = pd.DataFrame(index=sums.index)
-    for name in ind.noms:
-        num = sums[f"{name}__num"] if name in ind.taux else sums[name]
-        den = sums[f"{name}__den"] if name in ind.taux else None
+    for name, (num_key, den_key) in ind.cles.items():
+        num = sums[num_key]
+        den = sums[den_key] if den_key is not None else None
         hidden = (num > 0) & (num < threshold)
         if den is not None:
             hidden |= (den > 0) & (den < threshold)
